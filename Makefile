@@ -1,0 +1,50 @@
+# nmstated — everything a developer runs.  `make demo` and `make test` set up
+# what they need on a fresh Debian 12 machine (as root), idempotently.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+APT_PACKAGES := dbus network-manager iproute2 util-linux libsystemd-dev pkg-config gcc \
+	python3-dev python3-venv systemd
+
+.PHONY: all deps demo test unit lint sandbox sandbox-stop bench clean
+
+all: test
+
+deps: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+demo: deps
+	$(PY) -m sandbox.demo
+
+test: deps lint
+	$(PY) -m pytest
+
+unit: deps
+	$(PY) -m pytest tests/unit
+
+lint: deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy nmstated client sandbox
+
+sandbox: deps
+	$(PY) -m sandbox start
+
+sandbox-stop:
+	@if [ -x $(PY) ]; then $(PY) -m sandbox stop; fi
+
+clean: sandbox-stop
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache bench-results

@@ -1,0 +1,1 @@
+"""nmstatectl: the thin D-Bus client of nmstated (never imports the daemon)."""

@@ -1,0 +1,1 @@
+"""The D-Bus objects nmstated exports: one module per object."""

@@ -1,0 +1,361 @@
+"""Start and stop a sandboxed NetworkManager (and optionally nmstated).
+
+Layout of one sandbox (all names derive from its id):
+
+* network namespace ``nmsd-ID`` holding the test NICs eth1…ethN, and
+  ``nmsd-ID-wire`` holding their veth peers (up), so from inside the first
+  namespace the NICs look like plain ethernet ports with carrier;
+* a ``dbus-daemon`` of type system listening on a socket in the work dir;
+* NetworkManager inside the namespace, under its own UTS namespace, with
+  ``/sys`` read-only (so it does not wait for udev) and its run/lib/keyfile
+  directories, resolv.conf and hostname redirected into the work dir;
+* optionally nmstated, entering NetworkManager's namespaces so both see the
+  same links, /etc/resolv.conf and hostname.
+
+Every sandbox is recorded under ``/run/nmstated-sandbox`` before anything is
+created, so ``stop_all`` can clean up after a crashed test run.  Processes
+are stopped by the pid (and start time) recorded when we started them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+RECORD_DIR = Path("/run/nmstated-sandbox")
+NETNS_ETC = Path("/etc/netns")
+REPO = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 30.0
+
+
+class SandboxError(RuntimeError):
+    pass
+
+
+def _run(*cmd: str, check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(cmd, text=True, capture_output=True, **kwargs)
+    if check and proc.returncode != 0:
+        raise SandboxError(f"{' '.join(cmd)} failed: {proc.stderr.strip() or proc.stdout.strip()}")
+    return proc
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _wait_exit(pid: int, timeout: float) -> bool:
+    """Wait for a process to exit, woken by its pidfd; True if it is gone."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        return bool(ready)
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class Sandbox:
+    ident: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
+    nic_count: int = 4
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="nmstated-sb-")))
+    processes: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+    # -- names ---------------------------------------------------------------
+    @property
+    def netns(self) -> str:
+        return f"nmsd-{self.ident}"
+
+    @property
+    def wire_netns(self) -> str:
+        return f"nmsd-{self.ident}-wire"
+
+    @property
+    def nics(self) -> list[str]:
+        return [f"eth{i}" for i in range(1, self.nic_count + 1)]
+
+    @property
+    def bus_address(self) -> str:
+        return f"unix:path={self.workdir / 'system_bus_socket'}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment for any process that should talk to the sandbox bus."""
+        return {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": self.bus_address}
+
+    @property
+    def keyfile_dir(self) -> Path:
+        return self.workdir / "system-connections"
+
+    def log_path(self, name: str) -> Path:
+        return self.workdir / f"{name}.log"
+
+    # -- lifecycle -------------------------------------------------------------
+    def start(self) -> Sandbox:
+        if os.geteuid() != 0:
+            raise SandboxError("the sandbox needs root (network namespaces, NetworkManager)")
+        self._record()
+        try:
+            self._make_namespaces()
+            self._start_bus()
+            self._start_networkmanager()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        for name in reversed(list(self.processes)):
+            self._stop_process(name)
+        for ns in (self.netns, self.wire_netns):
+            _run("ip", "netns", "delete", ns, check=False)
+        shutil.rmtree(NETNS_ETC / self.netns, ignore_errors=True)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        (RECORD_DIR / f"{self.ident}.json").unlink(missing_ok=True)
+
+    # -- commands inside -------------------------------------------------------
+    def ns_cmd(self, *cmd: str) -> list[str]:
+        """A command line that runs *cmd* in the namespaces NetworkManager uses."""
+        pid, _ = self.processes["NetworkManager"]
+        return ["nsenter", "-t", str(pid), "-n", "-u", "-m", "--", *cmd]
+
+    def ip(self, *args: str) -> str:
+        return _run("ip", "-n", self.netns, *args).stdout
+
+    def ip_json(self, *args: str) -> Any:
+        return json.loads(self.ip("-j", *args) or "[]")
+
+    def nmcli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return _run("nmcli", *args, check=check, env=self.env)
+
+    def start_nmstated(self, *args: str) -> int:
+        """Start nmstated inside the sandbox; returns once it reported READY=1."""
+        notify_path = self.workdir / "notify.sock"
+        notify_path.unlink(missing_ok=True)
+        import socket
+
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.bind(str(notify_path))
+            env = {**self.env, "NOTIFY_SOCKET": str(notify_path), "PYTHONUNBUFFERED": "1"}
+            exe = str(Path(sys.executable).with_name("nmstated"))
+            cmd = self.ns_cmd(exe, "--run-dir", str(self.workdir / "nmstated-run"), *args)
+            self._spawn("nmstated", cmd, env)
+            pid = self.processes["nmstated"][0]
+            deadline = time.monotonic() + START_TIMEOUT
+            while True:
+                remaining = deadline - time.monotonic()
+                ready, _, _ = select.select([sock], [], [], max(remaining, 0))
+                if not ready:
+                    raise SandboxError(f"nmstated did not become ready: {self._tail('nmstated')}")
+                message = sock.recv(4096).decode()
+                if "READY=1" in message.split("\n"):
+                    return pid
+
+    def stop_nmstated(self, sig: int = signal.SIGTERM) -> None:
+        self._stop_process("nmstated", sig)
+
+    # -- internals ---------------------------------------------------------------
+    def _record(self) -> None:
+        RECORD_DIR.mkdir(parents=True, exist_ok=True)
+        record = {
+            "ident": self.ident,
+            "workdir": str(self.workdir),
+            "nic_count": self.nic_count,
+            "processes": self.processes,
+        }
+        (RECORD_DIR / f"{self.ident}.json").write_text(json.dumps(record))
+
+    def _make_namespaces(self) -> None:
+        etc = NETNS_ETC / self.netns
+        etc.mkdir(parents=True, exist_ok=True)
+        (etc / "resolv.conf").write_text("# written by NetworkManager in the nmstated sandbox\n")
+        (etc / "hostname").write_text("nmstated-sandbox\n")
+        _run("ip", "netns", "add", self.netns)
+        _run("ip", "netns", "add", self.wire_netns)
+        batch = ["link set lo up"]
+        for i, nic in enumerate(self.nics, start=1):
+            batch.append(f"link add {nic} type veth peer name wire{i} netns {self.wire_netns}")
+        _run("ip", "-n", self.netns, "-batch", "-", input="\n".join(batch) + "\n")
+        wire = ["link set lo up"] + [f"link set wire{i} up" for i in range(1, self.nic_count + 1)]
+        _run("ip", "-n", self.wire_netns, "-batch", "-", input="\n".join(wire) + "\n")
+
+    def _start_bus(self) -> None:
+        config = self.workdir / "bus.conf"
+        config.write_text(_BUS_CONFIG.format(socket=self.workdir / "system_bus_socket"))
+        proc = subprocess.Popen(
+            ["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
+            stdout=subprocess.PIPE,
+            stderr=self.log_path("dbus").open("w"),
+            text=True,
+        )
+        self.processes["dbus"] = (proc.pid, _start_time(proc.pid) or "")
+        self._record()
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], START_TIMEOUT)
+        if not ready or not proc.stdout.readline():
+            raise SandboxError(f"dbus-daemon did not start: {self._tail('dbus')}")
+        proc.stdout.close()
+
+    def _start_networkmanager(self) -> None:
+        for sub in ("nm-run", "nm-lib", "system-connections", "conf.d"):
+            (self.workdir / sub).mkdir(exist_ok=True)
+        config = self.workdir / "NetworkManager.conf"
+        config.write_text(_NM_CONFIG.format(keyfiles=self.keyfile_dir))
+        Path("/run/NetworkManager").mkdir(exist_ok=True)
+        Path("/var/lib/NetworkManager").mkdir(parents=True, exist_ok=True)
+        w = self.workdir
+        script = (
+            "set -e; mount -o remount,ro /sys; "
+            f"mount --bind {w}/nm-run /run/NetworkManager; "
+            f"mount --bind {w}/nm-lib /var/lib/NetworkManager; "
+            f"exec NetworkManager --no-daemon --debug --log-level=INFO --config={config} "
+            f"--config-dir={w}/conf.d --system-config-dir={w}/conf.d "
+            f"--intern-config={w}/nm-lib/intern.conf --state-file={w}/nm-lib/state "
+            f"--pid-file={w}/nm-run/pid"
+        )
+        cmd = ["ip", "netns", "exec", self.netns, "unshare", "--uts", "sh", "-c", script]
+        self._spawn("NetworkManager", cmd, self.env)
+        # nm-online -s returns when NetworkManager finished starting (its
+        # Startup property turned false): an event, not a guess.
+        proc = _run(
+            "nm-online", "-s", "-q", "-t", str(int(START_TIMEOUT)), check=False, env=self.env
+        )
+        if proc.returncode != 0:
+            raise SandboxError(f"NetworkManager did not start: {self._tail('NetworkManager')}")
+        self._wait_devices_managed()
+
+    def _wait_devices_managed(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        wanted = set(self.nics)
+        # Bounded re-check: NM reports devices right after startup completes;
+        # this loop only covers the rare case where the last NIC is still
+        # being probed, and each round is a blocking nmcli call, not a sleep.
+        while time.monotonic() < deadline:
+            out = self.nmcli("-t", "-f", "DEVICE,STATE", "device").stdout
+            managed = {
+                line.split(":")[0]
+                for line in out.splitlines()
+                if not line.endswith(":unmanaged") and not line.endswith(":unavailable")
+            }
+            if wanted <= managed:
+                return
+            _run("nmcli", "--wait", "1", "general", "status", check=False, env=self.env)
+        raise SandboxError(f"NetworkManager does not manage {sorted(wanted)}")
+
+    def _spawn(self, name: str, cmd: list[str], env: dict[str, str]) -> None:
+        log = self.log_path(name).open("w")
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+        log.close()
+        self.processes[name] = (proc.pid, _start_time(proc.pid) or "")
+        self._record()
+
+    def _stop_process(self, name: str, sig: int = signal.SIGTERM) -> None:
+        entry = self.processes.pop(name, None)
+        if entry is None:
+            return
+        pid, started = entry
+        if _start_time(pid) != started:
+            return  # gone already, or the pid now belongs to someone else
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        if not _wait_exit(pid, 10.0):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            _wait_exit(pid, 5.0)
+        self._record()
+
+    def _tail(self, name: str, lines: int = 15) -> str:
+        try:
+            text = self.log_path(name).read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    @classmethod
+    def from_record(cls, path: Path) -> Sandbox:
+        data = json.loads(path.read_text())
+        return cls(
+            ident=data["ident"],
+            nic_count=data["nic_count"],
+            workdir=Path(data["workdir"]),
+            processes={k: (int(v[0]), str(v[1])) for k, v in data["processes"].items()},
+        )
+
+
+def recorded() -> list[Sandbox]:
+    if not RECORD_DIR.is_dir():
+        return []
+    return [Sandbox.from_record(p) for p in sorted(RECORD_DIR.glob("*.json"))]
+
+
+def stop_all() -> int:
+    """Stop every sandbox recorded on this machine; returns how many."""
+    boxes = recorded()
+    for box in boxes:
+        box.stop()
+    return len(boxes)
+
+
+_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_type="method_return"/>
+    <allow send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="signal"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+  </policy>
+</busconfig>
+"""
+
+_NM_CONFIG = """[main]
+plugins=keyfile
+auth-polkit=false
+no-auto-default=*
+rc-manager=file
+hostname-mode=none
+dhcp=internal
+
+[keyfile]
+path={keyfiles}
+
+[logging]
+level=INFO
+"""
