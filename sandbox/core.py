@@ -80,6 +80,7 @@ class Sandbox:
     nic_count: int = 4
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="nmstated-sb-")))
     processes: dict[str, tuple[int, str]] = field(default_factory=dict)
+    _children: dict[str, subprocess.Popen[Any]] = field(default_factory=dict, repr=False)
 
     # -- names ---------------------------------------------------------------
     @property
@@ -208,13 +209,15 @@ class Sandbox:
     def _start_bus(self) -> None:
         config = self.workdir / "bus.conf"
         config.write_text(_BUS_CONFIG.format(socket=self.workdir / "system_bus_socket"))
-        proc = subprocess.Popen(
-            ["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
-            stdout=subprocess.PIPE,
-            stderr=self.log_path("dbus").open("w"),
-            text=True,
-        )
+        with self.log_path("dbus").open("w") as log:
+            proc = subprocess.Popen(
+                ["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+            )
         self.processes["dbus"] = (proc.pid, _start_time(proc.pid) or "")
+        self._children["dbus"] = proc
         self._record()
         assert proc.stdout is not None
         ready, _, _ = select.select([proc.stdout], [], [], START_TIMEOUT)
@@ -275,21 +278,27 @@ class Sandbox:
         )
         log.close()
         self.processes[name] = (proc.pid, _start_time(proc.pid) or "")
+        self._children[name] = proc
         self._record()
 
     def _stop_process(self, name: str, sig: int = signal.SIGTERM) -> None:
         entry = self.processes.pop(name, None)
+        child = self._children.pop(name, None)
         if entry is None:
             return
         pid, started = entry
-        if _start_time(pid) != started:
-            return  # gone already, or the pid now belongs to someone else
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
-        if not _wait_exit(pid, 10.0):
+        if _start_time(pid) == started:  # else gone, or the pid is someone else's now
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            _wait_exit(pid, 5.0)
+                os.kill(pid, sig)
+            if not _wait_exit(pid, 10.0):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                _wait_exit(pid, 5.0)
+        if child is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=1)
+            if child.stdout is not None:
+                child.stdout.close()
         self._record()
 
     def _tail(self, name: str, lines: int = 15) -> str:
