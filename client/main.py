@@ -216,6 +216,8 @@ def applied_names(text: str) -> list[str]:
 
 
 async def run(args: argparse.Namespace) -> int:
+    # Read every input before touching the bus: a typo in a path fails fast.
+    texts = [(path, read_input(path)) for path in getattr(args, "files", [])]
     conn = await Connection.open()
     try:
         if args.command == "show":
@@ -223,7 +225,6 @@ async def run(args: argparse.Namespace) -> int:
             if args.json:
                 print()
         elif args.command in ("apply", "set"):
-            texts = [(path, read_input(path)) for path in args.files]
             for path, text in texts:
                 await conn.apply(text, progress=sys.stderr.isatty())
                 if not args.quiet:
