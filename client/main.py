@@ -114,8 +114,8 @@ class Connection:
         (text,) = await self.call(MANAGER_PATH, MANAGER, "Show", "a{sv}", [options])
         return str(text)
 
-    async def apply(self, text: str, progress: bool) -> None:
-        """Apply and wait for the job to end; raises ClientError if it failed."""
+    async def apply(self, text: str, options: dict[str, Variant], progress: bool) -> str:
+        """Apply and wait for the job to end; returns its path, raises ClientError if it failed."""
         finished: dict[str, asyncio.Future[list[Any]]] = {}
         loop = asyncio.get_running_loop()
 
@@ -143,7 +143,7 @@ class Connection:
                 f"type='signal',sender='{BUS_NAME}',"
                 "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged'"
             )
-        (job,) = await self.call(MANAGER_PATH, MANAGER, "Apply", "sa{sv}", [text, {}])
+        (job,) = await self.call(MANAGER_PATH, MANAGER, "Apply", "sa{sv}", [text, options])
         fut = finished.setdefault(job, loop.create_future())
         if not fut.done():
             (state,) = await self.call(
@@ -157,6 +157,11 @@ class Connection:
         state, kind, message = await fut
         if state != "succeeded":
             raise ClientError(message or f"job ended {state}", EXIT_FOR_KIND.get(kind, EXIT_FAILED))
+        return str(job)
+
+    async def job_property(self, job: str, name: str) -> Any:
+        (value,) = await self.call(job, "org.freedesktop.DBus.Properties", "Get", "ss", [JOB, name])
+        return value.value
 
 
 def client_version() -> str:
@@ -186,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
         )
         apply.add_argument("files", nargs="+", metavar="FILE")
         apply.add_argument("--quiet", "-q", action="store_true", help="do not print the result")
+        apply.add_argument(
+            "--dry-run", action="store_true", help="print what would change; change nothing"
+        )
     sub.add_parser("version", help="print the client's and the daemon's versions")
     return parser
 
@@ -215,6 +223,16 @@ def applied_names(text: str) -> list[str]:
         return re.findall(r"^\s*-?\s*name:\s*['\"]?([^'\"\s#]+)", text, flags=re.MULTILINE)
 
 
+def print_diff(diff: dict[str, Any]) -> None:
+    if not diff.get("interfaces"):
+        print("# nothing would change")
+        return
+    import yaml  # only this path needs it; the client stays quick to start
+
+    print("# would change:")
+    print(yaml.safe_dump(diff, sort_keys=False, default_flow_style=False), end="")
+
+
 async def run(args: argparse.Namespace) -> int:
     # Read every input before touching the bus: a typo in a path fails fast.
     texts = [(path, read_input(path)) for path in getattr(args, "files", [])]
@@ -225,9 +243,12 @@ async def run(args: argparse.Namespace) -> int:
             if args.json:
                 print()
         elif args.command in ("apply", "set"):
+            options = {"dry-run": Variant("b", True)} if args.dry_run else {}
             for path, text in texts:
-                await conn.apply(text, progress=sys.stderr.isatty())
-                if not args.quiet:
+                job = await conn.apply(text, options, progress=sys.stderr.isatty())
+                if args.dry_run:
+                    print_diff(json.loads(await conn.job_property(job, "Diff")))
+                elif not args.quiet:
                     names = applied_names(text)
                     if names:
                         print(await conn.show(names, "yaml"), end="")

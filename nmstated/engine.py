@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import logging
 import time
 from collections import deque
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from nmstated import merge, verify
+from nmstated import diff, merge, verify
 from nmstated.backends.networkmanager.apply import ApplyOptions, NetworkManagerApplier
 from nmstated.backends.networkmanager.checkpoint import Checkpoint
 from nmstated.backends.networkmanager.client import NetworkManagerClient
@@ -53,6 +54,7 @@ class ApplyRequest:
     verify: bool = True
     rollback_timeout: int = 60
     memory_only: bool = False
+    dry_run: bool = False
 
 
 JobListener = Callable[["Job", frozenset[str]], None]
@@ -71,6 +73,7 @@ class Job:
     progress: str = ""
     error_kind: str = ""
     error_message: str = ""
+    diff: str = ""
     finished: float = 0.0
     listeners: list[JobListener] = field(default_factory=list)
     done: asyncio.Event = field(default_factory=asyncio.Event)
@@ -179,6 +182,10 @@ class Engine:
             job.update(state=JobState.RUNNING, progress="reading the current state")
             current = await self._reader.read()
             desired = merge.resolve_types(job.desired, current)
+            if job.request.dry_run:
+                job.update(diff=json.dumps(diff.diff(desired, current)))
+                job.finish(JobState.SUCCEEDED)
+                return
             checkpoint = await Checkpoint.create(self._nm, job.request.rollback_timeout)
             jlog.info("checkpoint %s", checkpoint.path)
             try:

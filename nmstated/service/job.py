@@ -6,7 +6,8 @@ from typing import Annotated
 
 from dbus_fast.aio import MessageBus
 from dbus_fast.annotations import DBusSignature, DBusStr, DBusUInt32, DBusUInt64
-from dbus_fast.service import PropertyAccess, ServiceInterface, dbus_property, dbus_signal
+from dbus_fast.constants import PropertyAccess
+from dbus_fast.service import ServiceInterface, dbus_property, dbus_signal
 
 from nmstated.engine import Job, JobState
 
@@ -20,6 +21,7 @@ _PROPERTY_OF = {
     "error_kind": "Error",
     "error_message": "Error",
     "finished": "FinishedTimestamp",
+    "diff": "Diff",
 }
 
 
@@ -55,6 +57,11 @@ class JobInterface(ServiceInterface):
     @dbus_property(access=PropertyAccess.READ)
     def Error(self) -> Annotated[list[str], DBusSignature("(ss)")]:
         return [self.job.error_kind, self.job.error_message]
+
+    @dbus_property(access=PropertyAccess.READ)
+    def Diff(self) -> DBusStr:
+        """JSON, nmstate schema: what a dry run would change."""
+        return self.job.diff
 
     @dbus_property(access=PropertyAccess.READ)
     def Sender(self) -> DBusStr:

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 
 import yaml
 from dbus_fast.annotations import DBusDict, DBusObjectPath, DBusSignature, DBusStr, DBusUInt32
-from dbus_fast.service import PropertyAccess, ServiceInterface, dbus_method, dbus_property
+from dbus_fast.constants import PropertyAccess
+from dbus_fast.service import ServiceInterface, dbus_method, dbus_property
 
 import nmstated
 from nmstated.engine import ApplyRequest, Engine, Job, JobState
@@ -70,14 +71,15 @@ class ManagerInterface(ServiceInterface):
     def _submit(self, text: str, options: dict[str, Any]) -> Job:
         opts = decode_options(options, APPLY_OPTIONS)
         desired = NetworkState.from_dict(parse_state(text))
-        if not opts["commit"] or opts["dry-run"]:
+        if not opts["commit"]:
             raise NotImplementedByDaemon(
-                "options 'commit=false' and 'dry-run' are not implemented in this version yet"
+                "option 'commit=false' is not implemented in this version yet"
             )
         request = ApplyRequest(
             verify=opts["verify"],
             rollback_timeout=opts["rollback-timeout"],
             memory_only=opts["memory-only"],
+            dry_run=opts["dry-run"],
         )
         job = self._engine.submit(desired, request, caller())
         self.emit_properties_changed({"QueueLength": self._engine.queue_length})
