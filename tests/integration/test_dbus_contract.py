@@ -57,4 +57,5 @@ def test_repo_xml_equals_live_introspection(
         check=True,
     ).stdout
     documented = (REPO / "dbus" / xml_file).read_text()
+    # Regenerate with: .venv/bin/python -m sandbox.introspect
     assert members(live, interface) == members(documented, interface)
