@@ -66,9 +66,9 @@ def setup_logging(level: str) -> None:
 def sd_notify(state: str) -> None:
     if not os.environ.get("NOTIFY_SOCKET"):
         return
-    from systemd import daemon
+    from systemd.daemon import notify
 
-    daemon.notify(state)
+    notify(state)
 
 
 class Daemon:

@@ -7,7 +7,14 @@ dynamic addresses, and an ``ethernet`` that the kernel sees as a veth.
 
 from __future__ import annotations
 
-from nmstated.model import Interface, InterfaceState, InterfaceType, IpConfig, NetworkState
+from nmstated.model import (
+    Interface,
+    InterfaceState,
+    InterfaceType,
+    IpAddress,
+    IpConfig,
+    NetworkState,
+)
 
 # Types the kernel may report for what the user calls ethernet.
 _COMPATIBLE_TYPES = {InterfaceType.ETHERNET: {InterfaceType.ETHERNET, InterfaceType.VETH}}
@@ -70,6 +77,6 @@ def _ip_problems(where: str, want: IpConfig, have: IpConfig | None) -> list[str]
     return [f"{where}.address: desired {_fmt(desired)}, current {_fmt(current)}"]
 
 
-def _fmt(addresses: set[object]) -> str:
-    items = sorted(f"{a.ip}/{a.prefix_length}" for a in addresses)  # type: ignore[attr-defined]
+def _fmt(addresses: set[IpAddress]) -> str:
+    items = sorted(f"{a.ip}/{a.prefix_length}" for a in addresses)
     return "[" + ", ".join(items) + "]" if items else "none"
