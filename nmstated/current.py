@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import logging
+import socket
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pyroute2 import AsyncIPRoute
@@ -19,9 +22,12 @@ from pyroute2 import AsyncIPRoute
 from nmstated.backends.kernel import to_nmstate
 from nmstated.backends.kernel.reader import dump
 from nmstated.backends.networkmanager.client import (
+    NM,
+    NM_PATH,
     Device,
     DeviceState,
     NetworkManagerClient,
+    unwrap,
 )
 from nmstated.errors import NmstateError
 from nmstated.model import InterfaceState, NetworkState
@@ -35,6 +41,20 @@ def select_names(all_names: Iterable[str], patterns: Iterable[str] | None) -> li
         return names
     pats = list(patterns)
     return [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in pats)]
+
+
+DNS_MANAGER_PATH = NM_PATH + "/DnsManager"
+DNS_MANAGER = NM + ".DnsManager"
+HOSTNAME_FILE = Path("/etc/hostname")
+
+
+@dataclass(frozen=True, slots=True)
+class ShowOptions:
+    """What Show was asked for."""
+
+    interfaces: tuple[str, ...] | None = None  # names or shell globs; None = all
+    running_config: bool = False  # only what is configured, nothing learned at run time
+    kernel_only: bool = False  # the kernel's view, without NetworkManager's
 
 
 class CurrentStateReader:
@@ -51,27 +71,72 @@ class CurrentStateReader:
             self._ipr.close()
             self._ipr = None
 
-    async def read_dict(self, patterns: Iterable[str] | None = None) -> dict[str, Any]:
-        """The current state as nmstate-shaped data, interfaces filtered by name globs."""
+    async def read_dict(
+        self, patterns: Iterable[str] | None = None, options: ShowOptions | None = None
+    ) -> dict[str, Any]:
+        """The current state as nmstate-shaped data, in the order nmstate prints it.
+
+        With name globs, interfaces are filtered and routes and rules are
+        limited to those interfaces; DNS and hostname are left out.
+        """
+        options = options or ShowOptions()
+        if patterns is None and options.interfaces is not None:
+            patterns = options.interfaces
         async with self._lock:  # one dump at a time on our socket
             snapshot = await dump(self._ipr)
+        filtered = patterns is not None
         names = select_names((link.name for link in snapshot.links.values()), patterns)
         interfaces = to_nmstate.interfaces(snapshot, names)
-        try:
-            devices = await self._nm.devices()
-        except NmstateError as err:
-            log.warning("NetworkManager unavailable, showing the kernel's view only: %s", err)
-            devices = {}
-        applied = await self._applied_methods(
-            [devices[i["name"]] for i in interfaces if i["name"] in devices]
-        )
-        for iface in interfaces:
-            _overlay(iface, devices.get(iface["name"]), applied.get(iface["name"]))
-        interfaces.sort(key=lambda i: i["name"])
-        return {"interfaces": interfaces}
+        routes = to_nmstate.routes(snapshot, names if filtered else None)
+        rules = to_nmstate.route_rules(snapshot)
+        if filtered:
+            wanted = set(names)
+            rules = {"config": [r for r in rules["config"] if r.get("iif") in wanted]}
+        if options.running_config:
+            routes = {"config": routes["config"]}
+
+        state: dict[str, Any] = {}
+        if not options.kernel_only:
+            devices = await self._devices()
+            applied = await self._applied_methods(
+                [devices[i["name"]] for i in interfaces if i["name"] in devices]
+            )
+            for iface in interfaces:
+                _overlay(iface, devices.get(iface["name"]), applied.get(iface["name"]))
+            if not filtered:
+                state["hostname"] = _hostname(options.running_config)
+                state["dns-resolver"] = await self._dns(options.running_config)
+        state["route-rules"] = rules
+        state["routes"] = routes
+        state["interfaces"] = interfaces
+        return state
 
     async def read(self, patterns: Iterable[str] | None = None) -> NetworkState:
         return NetworkState.from_dict(await self.read_dict(patterns))
+
+    async def _devices(self) -> dict[str, Device]:
+        try:
+            return await self._nm.devices()
+        except NmstateError as err:
+            log.warning("NetworkManager unavailable, showing the kernel's view only: %s", err)
+            return {}
+
+    async def _dns(self, config_only: bool) -> dict[str, Any]:
+        """``config`` from NetworkManager's global DNS, ``running`` from its DNS manager."""
+        try:
+            global_dns = await self._nm.get_property(NM_PATH, NM, "GlobalDnsConfiguration")
+            running = (
+                []
+                if config_only
+                else await self._nm.get_property(DNS_MANAGER_PATH, DNS_MANAGER, "Configuration")
+            )
+        except NmstateError as err:
+            log.warning("cannot read DNS from NetworkManager: %s", err)
+            return {}
+        result: dict[str, Any] = {"config": _global_dns_to_nmstate(global_dns)}
+        if not config_only:
+            result["running"] = _running_dns_to_nmstate(running)
+        return result
 
     async def _applied_methods(self, devices: list[Device]) -> dict[str, dict[str, str]]:
         active = [d for d in devices if d.state == DeviceState.ACTIVATED]
@@ -116,4 +181,48 @@ def _ordered_ip(ip: dict[str, Any], **dynamic: bool) -> dict[str, Any]:
     """``enabled``, then how addresses are obtained, then the addresses."""
     out: dict[str, Any] = {"enabled": ip["enabled"], **dynamic}
     out.update((k, v) for k, v in ip.items() if k not in out)
+    return out
+
+
+def _hostname(config_only: bool) -> dict[str, str]:
+    try:
+        config = HOSTNAME_FILE.read_text().strip()
+    except OSError:
+        config = ""
+    result = {"config": config} if config else {}
+    if not config_only:
+        result["running"] = socket.gethostname()
+    return result
+
+
+def _global_dns_to_nmstate(config: dict[str, Any]) -> dict[str, list[str]]:
+    """NetworkManager's GlobalDnsConfiguration (a{sv}) in nmstate's terms."""
+    config = unwrap(config)
+    out: dict[str, list[str]] = {}
+    servers = list(config.get("domains", {}).get("*", {}).get("servers", []))
+    if servers:
+        out["server"] = servers
+    if config.get("searches"):
+        out["search"] = list(config["searches"])
+    if config.get("options"):
+        out["options"] = list(config["options"])
+    return out
+
+
+def _running_dns_to_nmstate(entries: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The DNS manager's Configuration (aa{sv}), most preferred first, without repeats."""
+    servers: list[str] = []
+    search: list[str] = []
+    ordered = sorted(
+        (unwrap(e) for e in entries),
+        key=lambda e: int(e.get("priority", 0)),
+    )
+    for entry in ordered:
+        servers.extend(s for s in entry.get("nameservers", []) if s not in servers)
+        search.extend(d for d in entry.get("domains", []) if d not in search)
+    out: dict[str, list[str]] = {}
+    if servers:
+        out["server"] = servers
+    if search:
+        out["search"] = search
     return out

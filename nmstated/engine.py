@@ -22,7 +22,7 @@ from nmstated import diff, merge, verify
 from nmstated.backends.networkmanager.apply import ApplyOptions, NetworkManagerApplier
 from nmstated.backends.networkmanager.checkpoint import Checkpoint
 from nmstated.backends.networkmanager.client import NetworkManagerClient
-from nmstated.current import CurrentStateReader
+from nmstated.current import CurrentStateReader, ShowOptions
 from nmstated.errors import (
     Cancelled,
     InternalError,
@@ -157,8 +157,8 @@ class Engine:
         self._queue.put_nowait(job)
         return job
 
-    async def show(self, patterns: list[str] | None) -> dict[str, Any]:
-        return await self._reader.read_dict(patterns)
+    async def show(self, options: ShowOptions) -> dict[str, Any]:
+        return await self._reader.read_dict(options=options)
 
     # -- work ------------------------------------------------------------------------
     async def _work(self) -> None:

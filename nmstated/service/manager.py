@@ -15,6 +15,7 @@ from dbus_fast.constants import PropertyAccess
 from dbus_fast.service import ServiceInterface, dbus_method, dbus_property
 
 import nmstated
+from nmstated.current import ShowOptions
 from nmstated.engine import ApplyRequest, Engine, Job, JobState
 from nmstated.errors import ALL_KINDS, InternalError, InvalidArgument, NotImplementedByDaemon
 from nmstated.model import NetworkState
@@ -28,6 +29,8 @@ MANAGER_PATH = "/org/nmstate"
 SHOW_OPTIONS = {
     "interfaces": ("as", None),
     "format": ("s", "json"),
+    "running-config": ("b", False),
+    "kernel-only": ("b", False),
 }
 APPLY_OPTIONS = {
     "verify": ("b", True),
@@ -50,7 +53,13 @@ class ManagerInterface(ServiceInterface):
         opts = decode_options(options, SHOW_OPTIONS)
         if opts["format"] not in ("json", "yaml"):
             raise InvalidArgument(f"options.format: '{opts['format']}' is not one of json, yaml")
-        state = await self._engine.show(opts["interfaces"])
+        state = await self._engine.show(
+            ShowOptions(
+                interfaces=tuple(opts["interfaces"]) if opts["interfaces"] is not None else None,
+                running_config=opts["running-config"],
+                kernel_only=opts["kernel-only"],
+            )
+        )
         return encode_state(state, opts["format"])
 
     @dbus_method()

@@ -60,6 +60,17 @@ def translate_error(err: DBusError, doing: str) -> NmstateError:
     return BackendError(f"{doing}: NetworkManager says: {reason}")
 
 
+def unwrap(value: Any) -> Any:
+    """A D-Bus value without its Variant wrappers, however deeply nested."""
+    if isinstance(value, Variant):
+        return unwrap(value.value)
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Device:
     path: str

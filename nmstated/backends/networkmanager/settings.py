@@ -12,6 +12,7 @@ from typing import Any
 
 from dbus_fast import Variant
 
+from nmstated.backends.networkmanager.client import unwrap
 from nmstated.errors import NotImplementedByDaemon
 from nmstated.model import Interface, InterfaceType, IpConfig
 
@@ -137,16 +138,6 @@ def merge_settings(existing: Settings, ours: Settings) -> Settings:
 def plain(settings: Mapping[str, Mapping[str, Variant]]) -> dict[str, dict[str, Any]]:
     """Settings without Variant wrappers, for comparing two profiles."""
     return {
-        name: {key: _unwrap(value) for key, value in values.items()}
+        name: {key: unwrap(value) for key, value in values.items()}
         for name, values in settings.items()
     }
-
-
-def _unwrap(value: Any) -> Any:
-    if isinstance(value, Variant):
-        return _unwrap(value.value)
-    if isinstance(value, list):
-        return [_unwrap(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _unwrap(v) for k, v in value.items()}
-    return value
