@@ -1,15 +1,121 @@
 """Desired state laid over the current one, as nmstate users expect.  Pure.
 
-Only the interfaces named in the request are touched; within one, keys not
-given keep their current value (NetworkManager keeps them in the profile).
+* Only the interfaces named in the request are touched, plus those the
+  request implies: the ports a bridge gains or loses, the peer of a new veth,
+  the children of a parent that goes absent.
+* Within an interface, mappings merge key by key and a list given replaces
+  the current list (``overlay``).
+* A missing ``type`` is taken from the current state; a new interface must
+  name it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from nmstated.errors import InvalidArgument
 from nmstated.model import Interface, InterfaceState, NetworkState
+
+# Type sections whose ``base-iface`` makes an interface the child of another.
+_CHILD_SECTIONS = ("vlan", "vxlan", "mac-vlan", "macvtap")
+# Type sections that list the interface's ports.
+_PORT_LISTS = {"bridge": ("port",), "link-aggregation": ("port",), "vrf": ("port",)}
+
+
+def overlay(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+    """*desired* laid over *current*: mappings merge, anything else (lists too) replaces."""
+    merged = dict(current)
+    for key, value in desired.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = overlay(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def merged_interfaces(desired: NetworkState, current: NetworkState) -> dict[str, dict[str, Any]]:
+    """Each desired interface as it should end up: its current state with the request laid over."""
+    result = {}
+    for iface in desired.interfaces:
+        existing = current.interface(iface.name)
+        base = existing.to_dict() if existing is not None else {}
+        want = iface.to_dict()
+        want.setdefault("state", InterfaceState.UP)  # nmstate: a named interface is up
+        merged = overlay(base, want)
+        for family in ("ipv4", "ipv6"):
+            if merged.get(family, {}).get("enabled") is False:
+                merged[family] = {"enabled": False}  # a disabled family keeps no addresses
+        result[iface.name] = merged
+    return result
+
+
+def port_names(iface: Mapping[str, Any]) -> list[str] | None:
+    """The ports an interface dict lists, or None if it says nothing about ports."""
+    for section, path in _PORT_LISTS.items():
+        value: Any = iface.get(section)
+        for key in path:
+            if not isinstance(value, Mapping) or key not in value:
+                value = None
+                break
+            value = value[key]
+        if isinstance(value, list):
+            return [p["name"] if isinstance(p, Mapping) else str(p) for p in value]
+    return None
+
+
+def implied_interfaces(desired: NetworkState, current: NetworkState) -> list[Interface]:
+    """Interfaces the request changes without naming them."""
+    named = {iface.name for iface in desired.interfaces}
+    implied: dict[str, dict[str, Any]] = {}
+
+    def imply(name: str, **changes: Any) -> None:
+        if name not in named:
+            implied.setdefault(name, {"name": name}).update(changes)
+
+    for iface in desired.interfaces:
+        data = iface.to_dict()
+        if iface.effective_state == InterfaceState.ABSENT:
+            for other in current.interfaces:
+                other_data = other.to_dict()
+                if other_data.get("controller") == iface.name:
+                    imply(other.name, controller="")
+                if any(
+                    (other_data.get(section) or {}).get("base-iface") == iface.name
+                    for section in _CHILD_SECTIONS
+                ):
+                    imply(other.name, state=InterfaceState.ABSENT)
+            continue
+        ports = port_names(data)
+        if ports is not None:
+            for port in ports:
+                existing = current.interface(port)
+                if existing is None and port not in named:
+                    raise InvalidArgument(
+                        f"{iface.name}: port {port} does not exist; "
+                        "create it in the same request or leave it out of the port list"
+                    )
+                if existing is None or existing.to_dict().get("controller") != iface.name:
+                    imply(port, controller=iface.name)
+            for other in current.interfaces:
+                if other.to_dict().get("controller") == iface.name and other.name not in ports:
+                    imply(other.name, controller="")
+        peer = iface.veth_peer
+        if (
+            peer is not None
+            and current.interface(iface.name) is None
+            and current.interface(peer) is None
+        ):
+            imply(peer, type="veth", state=InterfaceState.UP, veth={"peer": iface.name})
+    return [Interface.from_dict(data) for data in implied.values()]
+
+
+def with_implied(desired: NetworkState, current: NetworkState) -> NetworkState:
+    extra = implied_interfaces(desired, current)
+    if not extra:
+        return desired
+    return replace(desired, interfaces=desired.interfaces + tuple(extra))
 
 
 def resolve_types(desired: NetworkState, current: NetworkState) -> NetworkState:
@@ -30,3 +136,8 @@ def resolve_types(desired: NetworkState, current: NetworkState) -> NetworkState:
     if problems:
         raise InvalidArgument("; ".join(problems))
     return replace(desired, interfaces=tuple(resolved))
+
+
+def plan_input(desired: NetworkState, current: NetworkState) -> NetworkState:
+    """What the backend acts on: the request with its implied interfaces, types resolved."""
+    return resolve_types(with_implied(desired, current), current)
