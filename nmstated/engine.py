@@ -181,7 +181,7 @@ class Engine:
         try:
             job.update(state=JobState.RUNNING, progress="reading the current state")
             current = await self._reader.read()
-            desired = merge.resolve_types(job.desired, current)
+            desired = merge.plan_input(job.desired, current)
             if job.request.dry_run:
                 job.update(diff=json.dumps(diff.diff(desired, current)))
                 job.finish(JobState.SUCCEEDED)
@@ -205,7 +205,12 @@ class Engine:
                 await checkpoint.commit()
             except BaseException:
                 jlog.info("rolling back")
-                await asyncio.shield(self._rollback(checkpoint, jlog))
+                before = NetworkState(
+                    interfaces=tuple(
+                        i for i in current.interfaces if desired.interface(i.name) is not None
+                    )
+                )
+                await asyncio.shield(self._rollback(checkpoint, jlog, before))
                 raise
         except asyncio.CancelledError:
             job.finish(JobState.CANCELLED, Cancelled("cancelled; all changes were rolled back"))
@@ -233,23 +238,44 @@ class Engine:
         jlog.info("%s", text)
         job.update(progress=text)
 
-    async def _rollback(self, checkpoint: Checkpoint, jlog: JobLog) -> None:
+    async def _rollback(self, checkpoint: Checkpoint, jlog: JobLog, before: NetworkState) -> None:
+        """Roll back, then wait until the touched interfaces are as they were.
+
+        NetworkManager answers CheckpointRollback before it has re-activated
+        the old profiles; a job must not report ``rolled-back`` before the
+        old state is really back.
+        """
         try:
             result = await checkpoint.rollback()
             jlog.info("rolled back: %s", result)
+            await self._verify(before)
         except NmstateError as err:
-            jlog.error("rollback failed: %s", err.message)
+            jlog.error("rollback incomplete: %s", err.message)
 
     async def _verify(self, desired: NetworkState) -> None:
         """Re-check after each kernel change until it matches or time runs out."""
         names = [iface.name for iface in desired.interfaces]
+        await self._nm.subscribe()
         deadline = asyncio.get_running_loop().time() + VERIFY_TIMEOUT
         while True:
-            seen = self._monitor.generation
+            seen_kernel, seen_nm = self._monitor.generation, self._nm.signal_generation
             found = verify.problems(desired, await self._reader.read(names))
             if not found:
                 return
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
                 raise VerificationFailed("verification failed: " + "; ".join(found))
-            await self._monitor.wait_for_change(seen, remaining)
+            await self._wait_for_change(seen_kernel, seen_nm, remaining)
+
+    async def _wait_for_change(self, seen_kernel: int, seen_nm: int, timeout: float) -> None:
+        """Until the kernel or NetworkManager reports a change (our state mixes both)."""
+        waits = {
+            asyncio.ensure_future(self._monitor.wait_for_change(seen_kernel, timeout)),
+            asyncio.ensure_future(self._nm.wait_for_signal(seen_nm, timeout)),
+        }
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in waits:
+                task.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)

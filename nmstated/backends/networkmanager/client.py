@@ -91,6 +91,8 @@ class NetworkManagerClient:
         self._bus = bus
         self._signal_watchers: list[Callable[[Message], None]] = []
         self._match_added = False
+        self._signal_count = 0
+        self._signal_waiters: set[asyncio.Future[None]] = set()
 
     # -- plumbing ------------------------------------------------------------
     async def call(
@@ -147,8 +149,32 @@ class NetworkManagerClient:
     def _on_message(self, msg: Message) -> None:
         if msg.message_type != MessageType.SIGNAL:
             return
+        self._signal_count += 1
+        for waiter in self._signal_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._signal_waiters.clear()
         for watcher in list(self._signal_watchers):
             watcher(msg)
+
+    @property
+    def signal_generation(self) -> int:
+        """Increases with every signal NetworkManager sends (once subscribed)."""
+        return self._signal_count
+
+    async def wait_for_signal(self, since: int, timeout: float) -> bool:
+        """Wait until NetworkManager signalled anything after generation *since*."""
+        if self._signal_count != since:
+            return True
+        waiter = asyncio.get_running_loop().create_future()
+        self._signal_waiters.add(waiter)
+        try:
+            await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            return False
+        finally:
+            self._signal_waiters.discard(waiter)
+        return True
 
     # -- reading --------------------------------------------------------------
     async def version(self) -> str:
