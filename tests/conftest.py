@@ -34,3 +34,15 @@ def daemon(sandbox: Sandbox) -> Sandbox:
 @pytest.fixture
 def nmstatectl(daemon: Sandbox) -> Ctl:
     return Ctl(daemon)
+
+
+@pytest.fixture(scope="module")
+def shared_daemon() -> Iterator[Sandbox]:
+    """One sandbox with nmstated for a whole module, for tests that change nothing."""
+    require_root()
+    box = Sandbox().start()
+    try:
+        box.start_nmstated()
+        yield box
+    finally:
+        box.stop()
