@@ -252,6 +252,11 @@ class Sandbox:
         if proc.returncode != 0:
             raise SandboxError(f"NetworkManager did not start: {self._tail('NetworkManager')}")
         self._wait_devices_managed()
+        # /sys had to be read-only while NetworkManager started (else it waits
+        # for udev); it decides that once.  Writable again, it can set the
+        # bridge-port and other options it writes through sysfs.
+        pid = self.processes["NetworkManager"][0]
+        _run("nsenter", "-t", str(pid), "-m", "-n", "mount", "-o", "remount,rw", "/sys")
 
     def _wait_devices_managed(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
