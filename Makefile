@@ -5,8 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-APT_PACKAGES := dbus network-manager iproute2 util-linux libsystemd-dev pkg-config gcc \
-	python3-dev python3-venv systemd
+APT_PACKAGES := dbus network-manager libglib2.0-bin iproute2 util-linux libsystemd-dev pkg-config gcc \
+	python3-dev python3-venv systemd polkitd
 
 .PHONY: all deps demo test unit lint sandbox sandbox-stop bench clean
 
@@ -38,13 +38,17 @@ unit: deps
 lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy nmstated client sandbox
+	$(VENV)/bin/mypy nmstated client sandbox bench
 
 sandbox: deps
 	$(PY) -m sandbox start
 
 sandbox-stop:
 	@if [ -x $(PY) ]; then $(PY) -m sandbox stop; fi
+
+# Measurements, not tests: prints a table, writes bench-results/bench-<time>.json.
+bench: deps
+	$(PY) -m bench
 
 clean: sandbox-stop
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache bench-results

@@ -1,28 +1,34 @@
-"""The daemon: arguments, logging, and the ordered start and stop of its parts."""
+"""The daemon: arguments, configuration, and the ordered start and stop of its parts."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
-import os
 import signal
-import sys
 from pathlib import Path
 
-from dbus_fast import BusType, RequestNameReply
+from dbus_fast import BusType, DBusError, RequestNameReply
 from dbus_fast.aio import MessageBus
 
 import nmstated
 from nmstated.backends.networkmanager.client import NetworkManagerClient
+from nmstated.config import DEFAULT_CONFIG_PATH, LOG_LEVELS, DaemonConfig, load_config
 from nmstated.current import CurrentStateReader
 from nmstated.engine import Engine
+from nmstated.errors import InvalidArgument
+from nmstated.logs import setup_logging
 from nmstated.monitor import KernelMonitor
+from nmstated.sdnotify import QueueStatus, Watchdog, notify, watchdog_interval
 from nmstated.service.boundary import track_callers
-from nmstated.service.job import export_job, unexport_job
+from nmstated.service.interface import publish_kernel_changes
+from nmstated.service.job import export_jobs
 from nmstated.service.manager import MANAGER_PATH, ManagerInterface
+from nmstated.service.object_manager import ObjectManagerBus
+from nmstated.service.polkit import Authorizer
+from nmstated.signals import SignalHub
 
-log = logging.getLogger("nmstated")
+log = logging.getLogger(__name__)
 
 BUS_NAME = "org.nmstate"
 
@@ -39,90 +45,119 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--run-dir", type=Path, default=Path("/run/nmstated"), help="runtime state directory"
     )
     parser.add_argument(
+        "--config",
+        type=Path,
+        help=f"configuration file (default: {DEFAULT_CONFIG_PATH}, if it exists)",
+    )
+    parser.add_argument(
         "--log-level",
-        default="info",
-        choices=["debug", "info", "warning", "error"],
-        help="log verbosity (default: info)",
+        choices=LOG_LEVELS,
+        help="log verbosity (default: [logging] level of the configuration, else info)",
     )
     parser.add_argument("--version", action="version", version=nmstated.__version__)
     return parser.parse_args(argv)
 
 
-def setup_logging(level: str) -> None:
-    handler: logging.Handler
-    if os.environ.get("JOURNAL_STREAM") or os.environ.get("INVOCATION_ID"):
-        from systemd.journal import JournalHandler
-
-        handler = JournalHandler(SYSLOG_IDENTIFIER="nmstated")
-        handler.setFormatter(logging.Formatter("%(message)s"))
-    else:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("nmstated: %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
-    # pyroute2 logs every netlink message at debug level: far too much to be useful.
-    logging.getLogger("pyroute2").setLevel(max(logging.INFO, logging.root.level))
-
-
-def sd_notify(state: str) -> None:
-    if not os.environ.get("NOTIFY_SOCKET"):
-        return
-    from systemd.daemon import notify
-
-    notify(state)
-
-
 class Daemon:
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, config: DaemonConfig) -> None:
         self.args = args
+        self.config = config
         self.stopping = asyncio.Event()
 
     async def run(self) -> int:
-        bus = await MessageBus(bus_address=self.args.bus_address, bus_type=BusType.SYSTEM).connect()
+        bus = await ObjectManagerBus(
+            bus_address=self.args.bus_address, bus_type=BusType.SYSTEM
+        ).connect()
         nm = NetworkManagerClient(bus)
-        reader = CurrentStateReader(nm)
         monitor = KernelMonitor()
-        engine = Engine(nm, reader, monitor)
+        reader = CurrentStateReader(nm, monitor.snapshot)
+        hub = SignalHub(monitor, coalesce_window=self.config.coalesce_window)
+        engine = Engine(
+            nm,
+            reader,
+            monitor,
+            run_dir=self.args.run_dir,
+            max_queue=self.config.queue_length,
+            history=self.config.job_history,
+        )
+        monitor.current_job = lambda: engine.running_job_id
+        authorizer = Authorizer(bus)
+        status = QueueStatus(engine)
+        interval = watchdog_interval()
+        watchdog = Watchdog(interval) if interval else None
         try:
+            if watchdog is not None:
+                watchdog.start()
             await reader.start()
             await monitor.start()
+            hub.start()
             try:
                 backend = f"NetworkManager {await nm.version()}"
             except Exception as err:  # NetworkManager may start after us
                 log.warning("NetworkManager not reachable yet: %s", err)
                 backend = "NetworkManager"
             await reader.read_dict()  # the first state read, before we say ready
-            engine.on_job_created.append(lambda job: export_job(bus, job))
-            engine.on_job_forgotten.append(lambda job: unexport_job(bus, job))
-            engine.start()
+            export_jobs(bus, engine, authorizer)
+            await engine.start()  # rolls back a checkpoint a killed predecessor left
             track_callers(bus, MANAGER_PATH)
-            bus.export(MANAGER_PATH, ManagerInterface(engine, backend))
-            reply = await bus.request_name(BUS_NAME)
-            if reply != RequestNameReply.PRIMARY_OWNER:
-                log.error(
-                    "the name %s is already owned (%s); is nmstated running?", BUS_NAME, reply
-                )
+            manager = ManagerInterface(
+                engine,
+                backend,
+                authorizer,
+                default_rollback_timeout=self.config.rollback_timeout,
+            )
+            bus.export(MANAGER_PATH, manager)
+            publish_kernel_changes(bus, hub, manager)
+            if not await self._own_name(bus):
                 return 1
             self.args.run_dir.mkdir(parents=True, exist_ok=True)
             log.info("nmstated %s serving %s (%s)", nmstated.__version__, BUS_NAME, backend)
-            sd_notify("READY=1")
+            notify("READY=1")
+            status.update()
             await self.stopping.wait()
             log.info("stopping")
-            sd_notify("STOPPING=1")
+            notify("STOPPING=1", "STATUS=stopping")
+            await engine.close()  # rolls back an active job before the name goes
             await bus.release_name(BUS_NAME)
             return 0
         finally:
             await engine.close()
+            hub.close()
             await monitor.close()
             reader.close()
+            if watchdog is not None:
+                await watchdog.close()
             bus.disconnect()
+
+    async def _own_name(self, bus: MessageBus) -> bool:
+        try:
+            reply = await bus.request_name(BUS_NAME)
+        except DBusError as err:  # the bus policy lets only root own it
+            log.error("cannot own %s: %s", BUS_NAME, err.text)
+            return False
+        if reply != RequestNameReply.PRIMARY_OWNER:
+            log.error("the name %s is already owned (%s); is nmstated running?", BUS_NAME, reply)
+            return False
+        return True
+
+
+def read_config(path: Path | None) -> tuple[DaemonConfig, str]:
+    """The configuration, or the defaults and the one line saying what is wrong."""
+    try:
+        return load_config(path), ""
+    except InvalidArgument as err:
+        return DaemonConfig(), err.message
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    setup_logging(args.log_level)
+    config, problem = read_config(args.config)
+    setup_logging(args.log_level or config.log_level)
+    if problem:
+        log.error("%s; using the built-in defaults", problem)
 
     async def runner() -> int:
-        daemon = Daemon(args)
+        daemon = Daemon(args, config)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, daemon.stopping.set)

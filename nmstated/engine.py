@@ -1,8 +1,11 @@
-"""Jobs, the queue and transactions.
+"""Jobs and the queue: one job at a time, in arrival order.
 
-Jobs run one at a time in arrival order.  Each runs inside one
-NetworkManager checkpoint: apply → verify → commit, or roll back on any
-failure (under ``asyncio.shield``, so a cancel cannot interrupt it).
+``submit`` queues a job (bounded: ``QueueFull``); the worker takes the
+oldest and runs it as a ``Transaction`` in a task of its own, so a job can
+be cancelled without stopping the worker.  A job run with ``commit=false``
+keeps the writer slot while it awaits commit: the next job would need a
+checkpoint over the same devices.  Finished jobs are kept for a while
+(bounded history) so their outcome stays readable, then forgotten.
 """
 
 from __future__ import annotations
@@ -10,98 +13,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
-import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from nmstated import diff, merge, verify
-from nmstated.backends.networkmanager.apply import ApplyOptions, NetworkManagerApplier
-from nmstated.backends.networkmanager.checkpoint import Checkpoint
+from nmstated.backends.networkmanager import checkpoint
+from nmstated.backends.networkmanager.checkpoint import CheckpointStore
 from nmstated.backends.networkmanager.client import NetworkManagerClient
 from nmstated.current import CurrentStateReader, ShowOptions
-from nmstated.errors import (
-    Cancelled,
-    InternalError,
-    NmstateError,
-    QueueFull,
-    VerificationFailed,
-)
+from nmstated.errors import ALL_KINDS, Cancelled, Conflict, InternalError, QueueFull
+from nmstated.jobs import ApplyRequest, Decision, Job, JobLog, JobState
 from nmstated.model import NetworkState
 from nmstated.monitor import KernelMonitor
+from nmstated.transaction import Transaction
+
+__all__ = ["ApplyRequest", "Engine", "Job", "JobState"]
 
 log = logging.getLogger(__name__)
-
-VERIFY_TIMEOUT = 10.0
-
-
-class JobState:
-    QUEUED = "queued"
-    RUNNING = "running"
-    VERIFYING = "verifying"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    ROLLED_BACK = "rolled-back"
-    CANCELLED = "cancelled"
-    FINAL = frozenset({SUCCEEDED, FAILED, ROLLED_BACK, CANCELLED})
-
-
-@dataclass(frozen=True, slots=True)
-class ApplyRequest:
-    verify: bool = True
-    rollback_timeout: int = 60
-    memory_only: bool = False
-    dry_run: bool = False
-
-
-JobListener = Callable[["Job", frozenset[str]], None]
-
-
-@dataclass(eq=False)
-class Job:
-    """One Apply request; its public fields are what org.nmstate.Job exports."""
-
-    id: int
-    desired: NetworkState
-    request: ApplyRequest
-    sender: str
-    created: float = field(default_factory=time.time)
-    state: str = JobState.QUEUED
-    progress: str = ""
-    error_kind: str = ""
-    error_message: str = ""
-    diff: str = ""
-    finished: float = 0.0
-    listeners: list[JobListener] = field(default_factory=list)
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def update(self, **changes: Any) -> None:
-        changed = frozenset(k for k, v in changes.items() if getattr(self, k) != v)
-        for key, value in changes.items():
-            setattr(self, key, value)
-        if changed:
-            for listener in list(self.listeners):
-                listener(self, changed)
-
-    def finish(self, state: str, error: NmstateError | None = None) -> None:
-        self.update(
-            state=state,
-            progress="",
-            error_kind=error.kind if error else "",
-            error_message=error.message if error else "",
-            finished=time.time(),
-        )
-        self.done.set()
-
-
-class JobLog(logging.LoggerAdapter):  # type: ignore[type-arg]
-    """Every line of a job's work carries its id."""
-
-    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
-        return f"job {self.extra['job']}: {msg}", kwargs  # type: ignore[index]
 
 
 class Engine:
@@ -111,61 +41,171 @@ class Engine:
         reader: CurrentStateReader,
         monitor: KernelMonitor,
         *,
+        run_dir: Path | None = None,
         max_queue: int = 32,
         history: int = 64,
     ) -> None:
         self._nm = nm
         self._reader = reader
         self._monitor = monitor
+        self._store = CheckpointStore(run_dir)
         self._max_queue = max_queue
-        self._queue: asyncio.Queue[Job] = asyncio.Queue()
-        self._ids = itertools.count(1)
-        self._worker: asyncio.Task[None] | None = None
-        self.jobs: dict[int, Job] = {}
-        self._finished_order: deque[int] = deque()
         self._history = history
+        self._ids = itertools.count(1)
+        self._pending: deque[Job] = deque()
+        self._wakeup = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+        self._current: tuple[Transaction, asyncio.Task[None]] | None = None
+        self._finished_order: deque[int] = deque()
+        self._closing = False
+        self.jobs: dict[int, Job] = {}
         self.on_job_created: list[Callable[[Job], None]] = []
         self.on_job_forgotten: list[Callable[[Job], None]] = []
+        # The job list or the queue length changed.
+        self.on_jobs_changed: list[Callable[[], None]] = []
 
     # -- lifecycle -----------------------------------------------------------
-    def start(self) -> None:
+    async def start(self) -> None:
+        """Roll back a checkpoint a killed predecessor left, then take jobs."""
+        record = self._store.load()
+        if record is not None:
+            log.warning("%s", await checkpoint.recover(self._nm, record))
+            self._store.clear()
         self._worker = asyncio.create_task(self._work(), name="job-worker")
 
     async def close(self) -> None:
+        """Stop taking jobs; roll back the active one; drop the queued ones."""
+        self._closing = True
         if self._worker is not None:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
             self._worker = None
-        while not self._queue.empty():
-            self._queue.get_nowait().finish(
-                JobState.CANCELLED, Cancelled("the daemon stopped before the job ran")
-            )
+        if self._current is not None:
+            transaction, task = self._current
+            if not task.done():
+                log.info("job %d: rolling it back, nmstated is stopping", transaction.job.id)
+                transaction.cancel_reason = "nmstated stopped before the job was committed"
+                task.cancel()
+            await asyncio.wait({task})
+            self._end_of(transaction.job, task)
+        while self._pending:
+            job = self._pending.popleft()
+            job.finish(JobState.CANCELLED, Cancelled("nmstated stopped before the job ran"))
+            self._remember(job)
 
-    # -- requests ----------------------------------------------------------------
+    # -- state ---------------------------------------------------------------------
     @property
     def queue_length(self) -> int:
-        return self._queue.qsize()
+        return len(self._pending)
 
+    @property
+    def running_job_id(self) -> int | None:
+        """The job holding the writer slot (running, verifying, awaiting commit)."""
+        return self._current[0].job.id if self._current is not None else None
+
+    def pending_commit(self) -> Job | None:
+        """The job awaiting commit, if any (at most one: it holds the writer slot)."""
+        if self._current is not None:
+            job = self._current[0].job
+            if job.state == JobState.AWAITING_COMMIT:
+                return job
+        return None
+
+    async def show(self, options: ShowOptions) -> dict[str, Any]:
+        return await self._reader.read_dict(options=options)
+
+    # -- requests ----------------------------------------------------------------
     def submit(self, desired: NetworkState, request: ApplyRequest, sender: str) -> Job:
-        if self._queue.qsize() >= self._max_queue:
+        if self._closing:
+            raise Cancelled("nmstated is stopping; the request was not queued")
+        if len(self._pending) >= self._max_queue:
             raise QueueFull(f"{self._max_queue} jobs are already waiting; try again later")
         job = Job(id=next(self._ids), desired=desired, request=request, sender=sender)
         self.jobs[job.id] = job
         for callback in self.on_job_created:
             callback(job)
-        self._queue.put_nowait(job)
+        self._pending.append(job)
+        self._wakeup.set()
+        self._jobs_changed()
         return job
 
-    async def show(self, options: ShowOptions) -> dict[str, Any]:
-        return await self._reader.read_dict(options=options)
+    async def cancel(self, job: Job, by: str = "") -> None:
+        """Drop a queued job; roll back an active one.  Returns when it has ended."""
+        who = f" by {by}" if by else ""
+        if job in self._pending:
+            self._pending.remove(job)
+            log.info("job %d: cancelled%s before it ran", job.id, who)
+            job.finish(JobState.CANCELLED, Cancelled(f"cancelled{who} before it ran"))
+            self._remember(job)
+            self._jobs_changed()
+            return
+        active = self._active(job)
+        if active is None:
+            raise Conflict(f"job {job.id} has already ended ({job.state}); nothing to cancel")
+        transaction, task = active
+        log.info("job %d: cancelled%s", job.id, who)
+        transaction.cancel_reason = f"cancelled{who}"
+        task.cancel()
+        await job.done.wait()
+
+    async def commit(self, job: Job) -> None:
+        """Keep the changes of a job awaiting commit."""
+        await self._decide(job, Decision.COMMIT, JobState.SUCCEEDED)
+
+    async def rollback(self, job: Job) -> None:
+        """Undo the changes of a job awaiting commit."""
+        await self._decide(job, Decision.ROLLBACK, JobState.ROLLED_BACK)
+
+    async def _decide(self, job: Job, decision: Decision, expected: str) -> None:
+        active = self._active(job)
+        if active is None or not active[0].decide(decision):
+            raise Conflict(
+                f"job {job.id} is not awaiting commit (it is {job.state}); "
+                f"nothing to {decision.value}"
+            )
+        log.info("job %d: %s requested", job.id, decision.value)
+        await job.done.wait()
+        if job.state != expected:
+            raise ALL_KINDS.get(job.error_kind, InternalError)(job.error_message)
+
+    def _active(self, job: Job) -> tuple[Transaction, asyncio.Task[None]] | None:
+        if self._current is not None and self._current[0].job is job and not job.ended:
+            return self._current
+        return None
 
     # -- work ------------------------------------------------------------------------
     async def _work(self) -> None:
         while True:
-            job = await self._queue.get()
-            await self._run(job)
-            self._remember(job)
+            while not self._pending:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+            job = self._pending.popleft()
+            self._jobs_changed()
+            transaction = Transaction(
+                job,
+                self._nm,
+                self._reader,
+                self._monitor,
+                self._store,
+                JobLog(log, {"job": job.id}),
+            )
+            task = asyncio.create_task(transaction.run(), name=f"job-{job.id}")
+            self._current = (transaction, task)
+            # asyncio.wait: a cancelled job must not stop the worker, and a
+            # cancelled worker (close) leaves the job to close() to roll back.
+            await asyncio.wait({task})
+            self._end_of(job, task)
+
+    def _end_of(self, job: Job, task: asyncio.Task[None]) -> None:
+        if self._current is None or self._current[1] is not task:
+            return
+        self._current = None
+        if not task.cancelled() and task.exception() is not None:
+            log.error("job %d: crashed", job.id, exc_info=task.exception())
+        if not job.ended:  # only a bug gets here: Transaction.run always finishes the job
+            job.finish(JobState.FAILED, InternalError("the job ended without an outcome"))
+        self._remember(job)
 
     def _remember(self, job: Job) -> None:
         self._finished_order.append(job.id)
@@ -173,109 +213,8 @@ class Engine:
             old = self.jobs.pop(self._finished_order.popleft())
             for callback in self.on_job_forgotten:
                 callback(old)
+        self._jobs_changed()
 
-    async def _run(self, job: Job) -> None:
-        jlog = JobLog(log, {"job": job.id})
-        changed_anything = False
-        checkpoint: Checkpoint | None = None
-        try:
-            job.update(state=JobState.RUNNING, progress="reading the current state")
-            current = await self._reader.read()
-            desired = merge.plan_input(job.desired, current)
-            if job.request.dry_run:
-                job.update(diff=json.dumps(diff.diff(desired, current)))
-                job.finish(JobState.SUCCEEDED)
-                return
-            checkpoint = await Checkpoint.create(self._nm, job.request.rollback_timeout)
-            jlog.info("checkpoint %s", checkpoint.path)
-            try:
-                applier = NetworkManagerApplier(
-                    self._nm,
-                    ApplyOptions(to_disk=not job.request.memory_only),
-                    lambda text: self._progress(job, jlog, text),
-                    lambda iface: (
-                        not verify.interface_problems(iface, current.interface(iface.name))
-                    ),
-                )
-                await applier.apply(desired)
-                changed_anything = applier.writes > 0
-                if job.request.verify:
-                    job.update(state=JobState.VERIFYING, progress="verifying")
-                    await self._verify(desired)
-                await checkpoint.commit()
-            except BaseException:
-                jlog.info("rolling back")
-                before = NetworkState(
-                    interfaces=tuple(
-                        i for i in current.interfaces if desired.interface(i.name) is not None
-                    )
-                )
-                await asyncio.shield(self._rollback(checkpoint, jlog, before))
-                raise
-        except asyncio.CancelledError:
-            job.finish(JobState.CANCELLED, Cancelled("cancelled; all changes were rolled back"))
-            raise
-        except NmstateError as err:
-            jlog.info("failed: %s", err.message)
-            if checkpoint is not None:
-                job.finish(
-                    JobState.ROLLED_BACK,
-                    type(err)(f"{err.message}; all changes were rolled back"),
-                )
-            else:
-                job.finish(JobState.FAILED, err)
-        except Exception:
-            jlog.exception("internal error")
-            job.finish(
-                JobState.FAILED,
-                InternalError("internal error in nmstated (details in its log); nothing kept"),
-            )
-        else:
-            jlog.info("succeeded (%s)", "changed" if changed_anything else "nothing to change")
-            job.finish(JobState.SUCCEEDED)
-
-    def _progress(self, job: Job, jlog: JobLog, text: str) -> None:
-        jlog.info("%s", text)
-        job.update(progress=text)
-
-    async def _rollback(self, checkpoint: Checkpoint, jlog: JobLog, before: NetworkState) -> None:
-        """Roll back, then wait until the touched interfaces are as they were.
-
-        NetworkManager answers CheckpointRollback before it has re-activated
-        the old profiles; a job must not report ``rolled-back`` before the
-        old state is really back.
-        """
-        try:
-            result = await checkpoint.rollback()
-            jlog.info("rolled back: %s", result)
-            await self._verify(before)
-        except NmstateError as err:
-            jlog.error("rollback incomplete: %s", err.message)
-
-    async def _verify(self, desired: NetworkState) -> None:
-        """Re-check after each kernel change until it matches or time runs out."""
-        names = [iface.name for iface in desired.interfaces]
-        await self._nm.subscribe()
-        deadline = asyncio.get_running_loop().time() + VERIFY_TIMEOUT
-        while True:
-            seen_kernel, seen_nm = self._monitor.generation, self._nm.signal_generation
-            found = verify.problems(desired, await self._reader.read(names))
-            if not found:
-                return
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                raise VerificationFailed("verification failed: " + "; ".join(found))
-            await self._wait_for_change(seen_kernel, seen_nm, remaining)
-
-    async def _wait_for_change(self, seen_kernel: int, seen_nm: int, timeout: float) -> None:
-        """Until the kernel or NetworkManager reports a change (our state mixes both)."""
-        waits = {
-            asyncio.ensure_future(self._monitor.wait_for_change(seen_kernel, timeout)),
-            asyncio.ensure_future(self._nm.wait_for_signal(seen_nm, timeout)),
-        }
-        try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in waits:
-                task.cancel()
-            await asyncio.gather(*waits, return_exceptions=True)
+    def _jobs_changed(self) -> None:
+        for callback in self.on_jobs_changed:
+            callback()

@@ -38,6 +38,10 @@ RECORD_DIR = Path("/run/nmstated-sandbox")
 NETNS_ETC = Path("/etc/netns")
 REPO = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 30.0
+_NM_NAME = "org.freedesktop.NetworkManager"
+# Where Debian and Fedora put the polkit daemon.
+POLKITD_PATHS = (Path("/usr/lib/polkit-1/polkitd"), Path("/usr/libexec/polkitd"))
+POLKIT_NAME = "org.freedesktop.PolicyKit1"
 
 
 class SandboxError(RuntimeError):
@@ -181,6 +185,44 @@ class Sandbox:
     def stop_nmstated(self, sig: int = signal.SIGTERM) -> None:
         self._stop_process("nmstated", sig)
 
+    def restart_networkmanager(self) -> None:
+        """Stop NetworkManager and start it again (as a package upgrade would);
+        returns once it manages the NICs again."""
+        order = list(self.processes)
+        self._stop_process("NetworkManager")
+        self._start_networkmanager(until_startup_complete=False)
+        self.processes = {name: self.processes[name] for name in order if name in self.processes}
+        self._record()
+
+    def start_polkitd(self, rules: str) -> None:
+        """Run the real polkitd on the sandbox bus with nmstated's actions and *rules*.
+
+        polkitd reads its actions and rules only from fixed directories, so
+        it runs in a mount namespace of its own where those directories are
+        replaced by ours: the project's ``org.nmstate.policy`` and one rules
+        file with *rules* (JavaScript).  Returns once it owns its bus name.
+        """
+        polkitd = next((p for p in POLKITD_PATHS if p.exists()), None)
+        if polkitd is None:
+            raise SandboxError(f"polkitd is not installed (looked for {POLKITD_PATHS})")
+        actions, rules_dir, empty = (self.workdir / "polkit" / d for d in ("actions", "rules", "e"))
+        for directory in (actions, rules_dir, empty):
+            directory.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / "dbus" / "org.nmstate.policy", actions)
+        (rules_dir / "50-nmstated-test.rules").write_text(rules)
+        script = (
+            "set -e; "
+            f"mount --bind {actions} /usr/share/polkit-1/actions; "
+            f"mount --bind {rules_dir} /etc/polkit-1/rules.d; "
+            f"mount --bind {empty} /usr/share/polkit-1/rules.d; "
+            f"exec {polkitd} --no-debug"
+        )
+        cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
+        self._spawn("polkitd", cmd, self.env)
+        wait = ["gdbus", "wait", "--system", "--timeout", str(int(START_TIMEOUT)), POLKIT_NAME]
+        if _run(*wait, check=False, env=self.env).returncode != 0:
+            raise SandboxError(f"polkitd did not start: {self._tail('polkitd')}")
+
     # -- internals ---------------------------------------------------------------
     def _record(self) -> None:
         RECORD_DIR.mkdir(parents=True, exist_ok=True)
@@ -208,7 +250,15 @@ class Sandbox:
 
     def _start_bus(self) -> None:
         config = self.workdir / "bus.conf"
-        config.write_text(_BUS_CONFIG.format(socket=self.workdir / "system_bus_socket"))
+        config.write_text(
+            _BUS_CONFIG.format(
+                socket=self.workdir / "system_bus_socket",
+                project_policy=REPO / "dbus" / "org.nmstate.conf",
+            )
+        )
+        # Other users reach the bus socket by its path, as they reach
+        # /run/dbus/system_bus_socket; the policy decides what they may do.
+        self.workdir.chmod(0o711)
         with self.log_path("dbus").open("w") as log:
             proc = subprocess.Popen(
                 ["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address=1"],
@@ -225,7 +275,7 @@ class Sandbox:
             raise SandboxError(f"dbus-daemon did not start: {self._tail('dbus')}")
         proc.stdout.close()
 
-    def _start_networkmanager(self) -> None:
+    def _start_networkmanager(self, *, until_startup_complete: bool = True) -> None:
         for sub in ("nm-run", "nm-lib", "system-connections", "conf.d"):
             (self.workdir / sub).mkdir(exist_ok=True)
         config = self.workdir / "NetworkManager.conf"
@@ -245,10 +295,14 @@ class Sandbox:
         cmd = ["ip", "netns", "exec", self.netns, "unshare", "--uts", "sh", "-c", script]
         self._spawn("NetworkManager", cmd, self.env)
         # nm-online -s returns when NetworkManager finished starting (its
-        # Startup property turned false): an event, not a guess.
-        proc = _run(
-            "nm-online", "-s", "-q", "-t", str(int(START_TIMEOUT)), check=False, env=self.env
-        )
+        # Startup property turned false): an event, not a guess.  A restart
+        # may resume an activation that takes long (DHCP with no server):
+        # then it is enough that NetworkManager is back on the bus.
+        if until_startup_complete:
+            wait = ["nm-online", "-s", "-q", "-t", str(int(START_TIMEOUT))]
+        else:
+            wait = ["gdbus", "wait", "--system", "--timeout", str(int(START_TIMEOUT)), _NM_NAME]
+        proc = _run(*wait, check=False, env=self.env)
         if proc.returncode != 0:
             raise SandboxError(f"NetworkManager did not start: {self._tail('NetworkManager')}")
         self._wait_devices_managed()
@@ -344,18 +398,37 @@ _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Confi
   <type>system</type>
   <listen>unix:path={socket}</listen>
   <auth>EXTERNAL</auth>
+  <!-- As on a distribution's system bus: anyone may connect; owning names and
+       calling methods are denied unless a service's policy allows them. -->
   <policy context="default">
     <allow user="*"/>
-    <allow own="*"/>
-    <allow send_type="method_call"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
     <allow send_type="signal"/>
-    <allow send_type="method_return"/>
-    <allow send_type="error"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
     <allow receive_type="method_call"/>
-    <allow receive_type="signal"/>
     <allow receive_type="method_return"/>
     <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Properties"/>
+    <deny send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"
+          send_member="UpdateActivationEnvironment"/>
   </policy>
+  <!-- root runs everything in the sandbox (NetworkManager, polkitd, the tests)
+       and may do anything, in place of each service's own policy file. -->
+  <policy user="root">
+    <allow own="*"/>
+    <allow send_type="method_call"/>
+  </policy>
+  <!-- The policy nmstated ships, so tests exercise it; and polkit's own (its
+       daemon drops to its own user, which must be allowed to own its name). -->
+  <include>{project_policy}</include>
+  <include ignore_missing="yes">/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf</include>
 </busconfig>
 """
 

@@ -2,8 +2,9 @@
 
 Starts a sandboxed NetworkManager with test NICs and nmstated, applies
 docs/examples/eth1-static.yml, shows eth1, applies
-docs/examples/rollback-missing-nic.yml (which fails and is rolled back),
-shows that nothing changed, then stops everything.
+docs/examples/rollback-missing-nic.yml (refused before anything changes) and
+docs/examples/rollback-veth-peer-taken.yml (fails half-way and is rolled
+back), shows that nothing changed, then stops everything.
 """
 
 from __future__ import annotations

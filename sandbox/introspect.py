@@ -22,6 +22,7 @@ HEADER = (
 OBJECTS = [
     ("/org/nmstate", "org.nmstate.Manager"),
     ("/org/nmstate/job/1", "org.nmstate.Job"),
+    ("/org/nmstate/interface/eth1", "org.nmstate.Interface"),
 ]
 
 
@@ -44,7 +45,8 @@ async def _make_a_job(address: str) -> None:
 
 def interface_xml(live: str, interface: str) -> str:
     node = ET.Element("node")
-    node.extend(el for el in ET.fromstring(live).findall("interface") if el.get("name") == interface)
+    found = ET.fromstring(live).findall("interface")
+    node.extend(el for el in found if el.get("name") == interface)
     ET.indent(node)
     return HEADER + ET.tostring(node, encoding="unicode") + "\n"
 
@@ -55,8 +57,10 @@ def main() -> None:
         asyncio.run(_make_a_job(box.bus_address))
         for path, interface in OBJECTS:
             live = subprocess.run(
-                ["busctl", f"--address={box.bus_address}", "introspect", "--xml-interface"]
-                + ["org.nmstate", path],
+                [
+                    *("busctl", f"--address={box.bus_address}", "introspect"),
+                    *("--xml-interface", "org.nmstate", path),
+                ],
                 capture_output=True,
                 text=True,
                 check=True,

@@ -11,9 +11,10 @@ import contextvars
 import functools
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-from dbus_fast import DBusError, Message, MessageType
+from dbus_fast import DBusError, Message, MessageFlag, MessageType
 from dbus_fast.aio import MessageBus
 
 from nmstated.errors import InternalError, InvalidArgument, NmstateError
@@ -23,21 +24,38 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
-# The unique bus name of the caller of the method being served.  dbus-fast
-# does not pass the message to service methods; a message handler runs just
-# before each dispatch and the method's task inherits this context.
-_caller: contextvars.ContextVar[str] = contextvars.ContextVar("caller", default="")
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who sent the method call being served."""
+
+    name: str = ""  # unique bus name, e.g. ":1.42"
+    # The caller set ALLOW_INTERACTIVE_AUTHORIZATION: it will wait while
+    # polkit asks its user for a password.
+    interactive: bool = False
+
+
+# dbus-fast does not pass the message to service methods; a message handler
+# runs just before each dispatch and the method's task inherits this context.
+_UNKNOWN_CALLER = Caller()
+_caller: contextvars.ContextVar[Caller] = contextvars.ContextVar("caller", default=_UNKNOWN_CALLER)
 
 
 def track_callers(bus: MessageBus, path_prefix: str) -> None:
     def remember(msg: Message) -> None:
         if msg.message_type == MessageType.METHOD_CALL and (msg.path or "").startswith(path_prefix):
-            _caller.set(msg.sender or "")
+            interactive = bool(msg.flags & MessageFlag.ALLOW_INTERACTIVE_AUTHORIZATION)
+            _caller.set(Caller(msg.sender or "", interactive))
 
     bus.add_message_handler(remember)
 
 
 def caller() -> str:
+    """The unique bus name of the caller of the method being served."""
+    return _caller.get().name
+
+
+def current_caller() -> Caller:
     return _caller.get()
 
 

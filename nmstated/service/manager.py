@@ -1,4 +1,4 @@
-"""/org/nmstate — org.nmstate.Manager: Show and Apply.
+"""/org/nmstate — org.nmstate.Manager: Show, Apply, and deciding on pending jobs.
 
 Each method decodes its arguments, makes one engine call and encodes the
 answer; errors are put on the wire by ``bus_method``.
@@ -12,19 +12,22 @@ from typing import Annotated, Any
 import yaml
 from dbus_fast.annotations import DBusDict, DBusObjectPath, DBusSignature, DBusStr, DBusUInt32
 from dbus_fast.constants import PropertyAccess
-from dbus_fast.service import ServiceInterface, dbus_method, dbus_property
+from dbus_fast.service import ServiceInterface, dbus_method, dbus_property, dbus_signal
 
 import nmstated
 from nmstated.current import ShowOptions
 from nmstated.engine import ApplyRequest, Engine, Job, JobState
-from nmstated.errors import ALL_KINDS, InternalError, InvalidArgument, NotImplementedByDaemon
+from nmstated.errors import ALL_KINDS, Conflict, InternalError, InvalidArgument
 from nmstated.model import NetworkState
 from nmstated.schema import parse_state
 from nmstated.service.boundary import bus_method, caller, decode_options
-from nmstated.service.job import job_path
+from nmstated.service.job import NoValue, job_id_of, job_path
+from nmstated.service.polkit import Authorizer, authorized
 
 MANAGER_INTERFACE = "org.nmstate.Manager"
 MANAGER_PATH = "/org/nmstate"
+# Commit(o)/Rollback(o) with this path: the job awaiting commit.
+LATEST_PENDING = "/"
 
 SHOW_OPTIONS = {
     "interfaces": ("as", None),
@@ -32,21 +35,38 @@ SHOW_OPTIONS = {
     "running-config": ("b", False),
     "kernel-only": ("b", False),
 }
-APPLY_OPTIONS = {
-    "verify": ("b", True),
-    "commit": ("b", True),
-    "rollback-timeout": ("u", 60),
-    "memory-only": ("b", False),
-    "dry-run": ("b", False),
-}
+
+
+def apply_options(default_rollback_timeout: int) -> dict[str, tuple[str, Any]]:
+    return {
+        "verify": ("b", True),
+        "commit": ("b", True),
+        "rollback-timeout": ("u", default_rollback_timeout),
+        "memory-only": ("b", False),
+        "dry-run": ("b", False),
+    }
 
 
 class ManagerInterface(ServiceInterface):
-    def __init__(self, engine: Engine, backend: str) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        backend: str,
+        authorizer: Authorizer,
+        *,
+        default_rollback_timeout: int = 60,
+    ) -> None:
         super().__init__(MANAGER_INTERFACE)
         self._engine = engine
         self._backend = backend
+        self.authorizer = authorizer
+        self._apply_options = apply_options(default_rollback_timeout)
+        engine.on_jobs_changed.append(self._jobs_changed)
 
+    def _jobs_changed(self) -> None:
+        self.emit_properties_changed({"Jobs": self.Jobs, "QueueLength": self.QueueLength})
+
+    # -- methods -----------------------------------------------------------------
     @dbus_method()
     @bus_method
     async def Show(self, options: DBusDict) -> DBusStr:
@@ -64,36 +84,65 @@ class ManagerInterface(ServiceInterface):
 
     @dbus_method()
     @bus_method
+    @authorized
     async def Apply(self, state: DBusStr, options: DBusDict) -> DBusObjectPath:
         return job_path(self._submit(state, options).id)
 
     @dbus_method()
     @bus_method
+    @authorized
     async def ApplyAndWait(self, state: DBusStr, options: DBusDict) -> DBusObjectPath:
-        """Apply, and reply only when the job has ended (for busctl and scripts)."""
+        """Apply, and reply when the job has ended (or awaits commit, with commit=false)."""
         job = self._submit(state, options)
-        await job.done.wait()
-        if job.state != JobState.SUCCEEDED:
+        await job.settled.wait()
+        if job.ended and job.state != JobState.SUCCEEDED:
             raise ALL_KINDS.get(job.error_kind, InternalError)(job.error_message)
         return job_path(job.id)
 
+    @dbus_method()
+    @bus_method
+    @authorized
+    async def Commit(self, job: DBusObjectPath) -> NoValue:
+        """Keep the changes of a job awaiting commit ('/' = the one pending)."""
+        await self._engine.commit(self._pending_job(job))
+
+    @dbus_method()
+    @bus_method
+    @authorized
+    async def Rollback(self, job: DBusObjectPath) -> NoValue:
+        """Undo the changes of a job awaiting commit ('/' = the one pending)."""
+        await self._engine.rollback(self._pending_job(job))
+
+    def _pending_job(self, path: str) -> Job:
+        if path == LATEST_PENDING:
+            pending = self._engine.pending_commit()
+            if pending is None:
+                raise Conflict("no job is awaiting commit")
+            return pending
+        job_id = job_id_of(path)
+        found = self._engine.jobs.get(job_id)
+        if found is None:
+            raise InvalidArgument(f"no job {path} (unknown, or finished long ago and forgotten)")
+        return found
+
     def _submit(self, text: str, options: dict[str, Any]) -> Job:
-        opts = decode_options(options, APPLY_OPTIONS)
-        desired = NetworkState.from_dict(parse_state(text))
-        if not opts["commit"]:
-            raise NotImplementedByDaemon(
-                "option 'commit=false' is not implemented in this version yet"
+        opts = decode_options(options, self._apply_options)
+        if opts["rollback-timeout"] < 1:
+            raise InvalidArgument(
+                "options.rollback-timeout: must be at least 1 second "
+                "(0 would leave a checkpoint that never rolls back)"
             )
+        desired = NetworkState.from_dict(parse_state(text))
         request = ApplyRequest(
             verify=opts["verify"],
+            commit=opts["commit"],
             rollback_timeout=opts["rollback-timeout"],
             memory_only=opts["memory-only"],
             dry_run=opts["dry-run"],
         )
-        job = self._engine.submit(desired, request, caller())
-        self.emit_properties_changed({"QueueLength": self._engine.queue_length})
-        return job
+        return self._engine.submit(desired, request, caller())
 
+    # -- properties ----------------------------------------------------------------
     @dbus_property(access=PropertyAccess.READ)
     def Version(self) -> DBusStr:
         return nmstated.__version__
@@ -109,6 +158,17 @@ class ManagerInterface(ServiceInterface):
     @dbus_property(access=PropertyAccess.READ)
     def Jobs(self) -> Annotated[list[str], DBusSignature("ao")]:
         return [job_path(job_id) for job_id in sorted(self._engine.jobs)]
+
+    # -- signals (nmstated/signals.py emits them) ------------------------------------
+    @dbus_signal()
+    def StateChanged(self, delta: str) -> DBusStr:
+        """The kernel changed: JSON, nmstate-shaped, old → new (see docs/api.md)."""
+        return delta
+
+    @dbus_signal()
+    def Resynced(self, reason: str) -> DBusStr:
+        """Kernel events were lost and the state re-read; the StateChanged before it caught up."""
+        return reason
 
 
 def encode_state(state: dict[str, Any], fmt: str) -> str:

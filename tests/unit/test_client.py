@@ -1,26 +1,82 @@
-"""nmstatectl without a daemon: usage, exit codes, error mapping."""
+"""nmstatectl without a daemon: usage, exit codes, error mapping, staying light."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
+from client import commands, exits
 from client import main as ctl
+from client.bus import job_path
+from tests.helpers import REPO
 
 
 def test_error_kinds_map_to_documented_exit_codes() -> None:
-    assert ctl.error_from_dbus("org.nmstate.Error.InvalidArgument", "x").code == 65
-    assert ctl.error_from_dbus("org.nmstate.Error.Conflict", "x").code == 69
-    assert ctl.error_from_dbus("org.nmstate.Error.QueueFull", "x").code == 69
-    assert ctl.error_from_dbus("org.nmstate.Error.PermissionDenied", "x").code == 77
-    assert ctl.error_from_dbus("org.nmstate.Error.VerificationFailed", "x").code == 1
-    unavailable = ctl.error_from_dbus("org.freedesktop.DBus.Error.ServiceUnknown", "x")
+    assert exits.error_from_dbus("org.nmstate.Error.InvalidArgument", "x").code == 65
+    assert exits.error_from_dbus("org.nmstate.Error.Conflict", "x").code == 69
+    assert exits.error_from_dbus("org.nmstate.Error.QueueFull", "x").code == 69
+    assert exits.error_from_dbus("org.nmstate.Error.PermissionDenied", "x").code == 77
+    assert exits.error_from_dbus("org.nmstate.Error.VerificationFailed", "x").code == 1
+    assert exits.error_from_dbus("org.nmstate.Error.Backend", "x").code == 1
+    unavailable = exits.error_from_dbus("org.freedesktop.DBus.Error.ServiceUnknown", "x")
     assert unavailable.code == 69 and "not running" in str(unavailable)
+    assert exits.error_from_dbus("org.freedesktop.DBus.Error.AccessDenied", "no").code == 77
+    # A job that ended badly maps by its error kind, like a failed call.
+    assert exits.error_from_job("failed", "Conflict", "checkpoint").code == 69
+    assert exits.error_from_job("rolled-back", "Timeout", "late").code == 1
 
 
-def test_usage_errors_exit_64(capsys: pytest.CaptureFixture[str]) -> None:
-    assert ctl.main([]) == 64
-    assert ctl.main(["frobnicate"]) == 64
-    assert ctl.main(["apply"]) == 64
+def test_every_exit_code_is_documented() -> None:
+    codes = {
+        value for name, value in vars(exits).items() if name.isupper() and isinstance(value, int)
+    }
+    assert codes == set(exits.MEANINGS)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["frobnicate"],
+        ["show", "--frob"],
+        ["apply", "--timeout", "0", "x.yml"],
+        ["apply", "--timeout", "soon", "x.yml"],
+        ["cancel"],
+        ["cancel", "job-3"],
+        ["commit", "/org/nmstate/job/x"],
+    ],
+)
+def test_usage_errors_exit_64(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert ctl.main(argv) == 64
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_no_commit_takes_one_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert ctl.main(["apply", "--no-commit", "a.yml", "b.yml"]) == 64
+    assert "--no-commit takes one FILE" in capsys.readouterr().err
+
+
+def test_options_become_apply_options() -> None:
+    args = ctl.build_parser().parse_args(
+        ["set", "--no-verify", "--no-commit", "--timeout", "7", "--memory-only", "x.yml"]
+    )
+    options = commands.apply_options(args)
+    assert {k: (v.signature, v.value) for k, v in options.items()} == {
+        "verify": ("b", False),
+        "commit": ("b", False),
+        "rollback-timeout": ("u", 7),
+        "memory-only": ("b", True),
+    }
+    assert commands.apply_options(ctl.build_parser().parse_args(["apply", "x.yml"])) == {}
+
+
+def test_job_arguments_accept_numbers_and_paths() -> None:
+    assert job_path("3") == "/org/nmstate/job/3"
+    assert job_path("/org/nmstate/job/12") == "/org/nmstate/job/12"
+    with pytest.raises(ValueError, match="not a job number"):
+        job_path("/org/nmstate/job/")
 
 
 def test_missing_file_is_one_line_and_exit_66(
@@ -43,8 +99,18 @@ def test_unreachable_bus_is_one_line_and_exit_69(
 
 
 def test_applied_names_from_yaml_and_json() -> None:
-    assert ctl.applied_names("interfaces:\n- name: eth1\n  type: ethernet\n- name: 'eth2'\n") == [
-        "eth1",
-        "eth2",
-    ]
-    assert ctl.applied_names('{"interfaces": [{"name": "eth3"}]}') == ["eth3"]
+    yaml_text = "interfaces:\n- name: eth1\n  type: ethernet\n- name: 'eth2'\n"
+    assert commands.applied_names(yaml_text) == ["eth1", "eth2"]
+    assert commands.applied_names('{"interfaces": [{"name": "eth3"}]}') == ["eth3"]
+
+
+def test_the_client_imports_neither_the_daemon_nor_yaml() -> None:
+    probe = (
+        "import sys, client.main, client.commands, client.bus\n"
+        "bad = sorted(m for m in sys.modules if m == 'yaml' or m.split('.')[0] == 'nmstated')\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""

@@ -1,0 +1,196 @@
+"""What each nmstatectl command does, over D-Bus only."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from typing import Any
+
+from dbus_fast import Variant
+
+from client import exits
+from client.bus import (
+    FINAL_STATES,
+    JOB,
+    MANAGER,
+    MANAGER_PATH,
+    SETTLED_STATES,
+    Connection,
+    JobView,
+)
+from client.exits import ClientError, error_from_job
+
+
+def read_input(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise ClientError(f"{path}: no such file", exits.NO_INPUT) from None
+    except UnicodeDecodeError:
+        raise ClientError(f"{path}: not UTF-8 text", exits.INVALID_INPUT) from None
+    except OSError as err:
+        raise ClientError(f"{path}: {err.strerror}", exits.NO_INPUT) from None
+
+
+def applied_names(text: str) -> list[str]:
+    """Interface names in an applied state, to show the result (best effort)."""
+    try:
+        data = json.loads(text)
+        return [str(i["name"]) for i in data.get("interfaces", [])]
+    except (ValueError, AttributeError, TypeError, KeyError):
+        return re.findall(r"^\s*-?\s*name:\s*['\"]?([^'\"\s#]+)", text, flags=re.MULTILINE)
+
+
+def apply_options(args: argparse.Namespace) -> dict[str, Variant]:
+    options: dict[str, Variant] = {}
+    if args.no_verify:
+        options["verify"] = Variant("b", False)
+    if args.no_commit:
+        options["commit"] = Variant("b", False)
+    if args.timeout is not None:
+        options["rollback-timeout"] = Variant("u", args.timeout)
+    if args.memory_only:
+        options["memory-only"] = Variant("b", True)
+    if args.dry_run:
+        options["dry-run"] = Variant("b", True)
+    return options
+
+
+class Progress:
+    """Prints a job's state and progress on stderr as they change (on a terminal)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.path = ""
+
+    def __call__(self, view: JobView, changed: set[str]) -> None:
+        if not self.enabled or view.path != self.path or not changed & {"State", "Progress"}:
+            return
+        progress = view.props.get("Progress", "")
+        line = f"job {view.id}: {view.state}" + (f": {progress}" if progress else "")
+        print(line, file=sys.stderr)
+
+
+async def show(conn: Connection, args: argparse.Namespace) -> int:
+    text = await conn.show(args.names, "json" if args.json else "yaml", args.running_config)
+    print(text, end="" if text.endswith("\n") else "\n")
+    return exits.OK
+
+
+async def apply(conn: Connection, args: argparse.Namespace, texts: list[tuple[str, str]]) -> int:
+    options = apply_options(args)
+    progress = Progress(sys.stderr.isatty())
+    follower = await conn.follow_jobs(progress)
+    for path, text in texts:
+        job = await conn.manager("Apply", "sa{sv}", text, options, changes=True)
+        progress.path = job
+        view = await follower.wait(job, SETTLED_STATES)
+        if view.state in FINAL_STATES and view.state != "succeeded":
+            raise error_from_job(view.state, *view.error)
+        if args.dry_run:
+            print_diff(json.loads(await conn.get(job, JOB, "Diff")))
+        elif not args.quiet:
+            names = applied_names(text)
+            if names:
+                print(await conn.show(names, "yaml"), end="")
+        if view.state == "awaiting-commit":
+            print_pending(view)
+        if len(texts) > 1:
+            print(f"# applied {path}", file=sys.stderr)
+    return exits.OK
+
+
+def print_pending(view: JobView) -> None:
+    deadline = int(view.props.get("RollbackDeadline", 0)) / 1_000_000
+    left = max(0, round(deadline - time.time()))
+    when = time.strftime("%H:%M:%S", time.localtime(deadline))
+    print(
+        f"job {view.id} awaits commit until {when} (in {left} s): "
+        f"'nmstatectl commit {view.id}' keeps the change, "
+        f"'nmstatectl rollback {view.id}' undoes it now",
+        file=sys.stderr,
+    )
+
+
+def print_diff(diff: dict[str, Any]) -> None:
+    if not any(diff.get(key) for key in diff):
+        print("# nothing would change")
+        return
+    import yaml  # only this path needs it; the client stays quick to start
+
+    print("# would change:")
+    print(yaml.safe_dump(diff, sort_keys=False, default_flow_style=False), end="")
+
+
+async def decide(conn: Connection, args: argparse.Namespace) -> int:
+    """commit / rollback: the named job, or the one awaiting commit."""
+    member = "Commit" if args.command == "commit" else "Rollback"
+    target = args.job or "/"
+    await conn.manager(member, "o", target, changes=True)
+    done = "committed" if member == "Commit" else "rolled back"
+    print(f"job {target.rsplit('/', 1)[-1]}: {done}" if args.job else done)
+    return exits.OK
+
+
+async def cancel(conn: Connection, args: argparse.Namespace) -> int:
+    await conn.call(args.job, JOB, "Cancel", changes=True)
+    view = JobView(args.job, await conn.get_all(args.job, JOB))
+    _, message = view.error
+    print(f"job {view.id}: {view.state}" + (f": {message}" if message else ""))
+    return exits.OK
+
+
+async def jobs(conn: Connection, args: argparse.Namespace) -> int:
+    paths = await conn.get(MANAGER_PATH, MANAGER, "Jobs")
+    views = [JobView(path, await conn.get_all(path, JOB)) for path in paths]
+    if args.json:
+        print(json.dumps([job_dict(v) for v in views], indent=2))
+        return exits.OK
+    print(f"{'JOB':>5}  {'STATE':<15}  {'CREATED':<19}  {'SENDER':<10}  RESULT")
+    for view in views:
+        created = time.strftime(
+            "%Y-%m-%d %H:%M:%S", time.localtime(int(view.props["CreatedTimestamp"]) / 1e6)
+        )
+        kind, message = view.error
+        result = f"{kind}: {message}" if kind else view.props.get("Progress", "")
+        print(
+            f"{view.id:>5}  {view.state:<15}  {created:<19}  {view.props['Sender']:<10}  {result}"
+        )
+    return exits.OK
+
+
+def job_dict(view: JobView) -> dict[str, Any]:
+    kind, message = view.error
+    return {
+        "id": view.id,
+        "path": view.path,
+        "state": view.state,
+        "progress": view.props.get("Progress", ""),
+        "error": {"kind": kind, "message": message} if kind else None,
+        "sender": view.props.get("Sender", ""),
+        "created-us": int(view.props.get("CreatedTimestamp", 0)),
+        "finished-us": int(view.props.get("FinishedTimestamp", 0)),
+        "rollback-deadline-us": int(view.props.get("RollbackDeadline", 0)),
+    }
+
+
+async def version(conn: Connection, args: argparse.Namespace) -> int:
+    print(f"nmstatectl {client_version()}")
+    print(f"nmstated {await conn.get(MANAGER_PATH, MANAGER, 'Version')}")
+    return exits.OK
+
+
+def client_version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
+    try:
+        return package_version("nmstated")
+    except PackageNotFoundError:
+        return "unknown"
