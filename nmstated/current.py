@@ -12,7 +12,7 @@ import asyncio
 import fnmatch
 import logging
 import socket
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 from pyroute2 import AsyncIPRoute
 
 from nmstated.backends.kernel import to_nmstate
-from nmstated.backends.kernel.reader import dump
+from nmstated.backends.kernel.reader import Snapshot, dump
 from nmstated.backends.networkmanager.client import (
     NM,
     NM_PATH,
@@ -58,8 +58,13 @@ class ShowOptions:
 
 
 class CurrentStateReader:
-    def __init__(self, nm: NetworkManagerClient) -> None:
+    def __init__(
+        self, nm: NetworkManagerClient, kernel: Callable[[], Awaitable[Snapshot]] | None = None
+    ) -> None:
+        """*kernel*: where the kernel's state comes from (the monitor's live cache,
+        ``KernelMonitor.snapshot``); without it, a netlink dump per read."""
         self._nm = nm
+        self._kernel = kernel
         self._ipr: Any = None
         self._lock = asyncio.Lock()
 
@@ -82,8 +87,11 @@ class CurrentStateReader:
         options = options or ShowOptions()
         if patterns is None and options.interfaces is not None:
             patterns = options.interfaces
-        async with self._lock:  # one dump at a time on our socket
-            snapshot = await dump(self._ipr)
+        if self._kernel is not None:
+            snapshot = await self._kernel()
+        else:
+            async with self._lock:  # one dump at a time on our socket
+                snapshot = await dump(self._ipr)
         filtered = patterns is not None
         names = select_names((link.name for link in snapshot.links.values()), patterns)
         interfaces = to_nmstate.interfaces(snapshot, names)

@@ -17,6 +17,7 @@ from typing import Any
 
 from nmstated.errors import InvalidArgument
 from nmstated.model import Interface, InterfaceState, NetworkState
+from nmstated.schema import new_interface_problems
 
 # Type sections whose ``base-iface`` makes an interface the child of another.
 _CHILD_SECTIONS = ("vlan", "vxlan", "mac-vlan", "macvtap")
@@ -138,6 +139,15 @@ def resolve_types(desired: NetworkState, current: NetworkState) -> NetworkState:
     return replace(desired, interfaces=tuple(resolved))
 
 
+def check_against_current(desired: NetworkState, current: NetworkState) -> None:
+    """What can be known wrong before touching anything (e.g. a NIC that does not exist)."""
+    existing = {iface.name for iface in current.interfaces}
+    problems = new_interface_problems(desired.to_dict(), existing)
+    if problems:
+        raise InvalidArgument("; ".join(problems) + "; nothing was changed")
+
+
 def plan_input(desired: NetworkState, current: NetworkState) -> NetworkState:
     """What the backend acts on: the request with its implied interfaces, types resolved."""
+    check_against_current(desired, current)
     return resolve_types(with_implied(desired, current), current)

@@ -36,31 +36,13 @@ def run(box: Sandbox, *cmd: str, shown: str | None = None) -> int:
 def demo(box: Sandbox) -> bool:
     ctl = NMSTATECTL
     step("1. apply a static address to eth1")
-    ok_apply = (
-        run(
-            box,
-            ctl,
-            "apply",
-            str(EXAMPLES / "eth1-static.yml"),
-            shown="nmstatectl apply docs/examples/eth1-static.yml",
-        )
-        == 0
-    )
+    shown_apply = "nmstatectl apply docs/examples/eth1-static.yml"
+    ok_apply = run(box, ctl, "apply", str(EXAMPLES / "eth1-static.yml"), shown=shown_apply) == 0
     run(box, ctl, "show", "eth1", shown="nmstatectl show eth1")
-    run(
-        box,
-        "ip",
-        "-n",
-        box.netns,
-        "-br",
-        "addr",
-        "show",
-        "eth1",
-        shown="ip -br addr show eth1   # inside the sandbox namespace",
-    )
+    show_eth1(box, "inside the sandbox namespace")
 
-    step("2. apply a file naming a NIC that does not exist: fails and rolls back")
-    failed = (
+    step("2. apply a file naming a NIC that does not exist: refused before anything changes")
+    refused = (
         run(
             box,
             ctl,
@@ -70,6 +52,42 @@ def demo(box: Sandbox) -> bool:
         )
         != 0
     )
+    show_eth1(box, "still only 192.0.2.10/24")
+    unchanged_after_refusal = eth1_addresses(box) == {"192.0.2.10"}
+
+    step("3. apply a file that fails half-way (the kernel refuses a veth): rolled back")
+    failed = (
+        run(
+            box,
+            ctl,
+            "apply",
+            str(EXAMPLES / "rollback-veth-peer-taken.yml"),
+            shown="nmstatectl apply docs/examples/rollback-veth-peer-taken.yml",
+        )
+        != 0
+    )
+    show_eth1(box, "192.0.2.10/24 again")
+    run(
+        box,
+        "nmcli",
+        "-t",
+        "-f",
+        "NAME,DEVICE",
+        "connection",
+        "show",
+        shown="nmcli -t -f NAME,DEVICE connection show   # no profile for eth9 or v0",
+    )
+    profiles = box.nmcli("-t", "-f", "NAME", "connection", "show").stdout.split()
+    rolled_back = eth1_addresses(box) == {"192.0.2.10"} and not {"eth9", "v0"} & set(profiles)
+
+    step("result")
+    print(f"first apply succeeded: {ok_apply}")
+    print(f"missing NIC refused, nothing changed: {refused and unchanged_after_refusal}")
+    print(f"failed apply was rolled back: {failed and rolled_back}")
+    return ok_apply and refused and unchanged_after_refusal and failed and rolled_back
+
+
+def show_eth1(box: Sandbox, comment: str) -> None:
     run(
         box,
         "ip",
@@ -79,30 +97,17 @@ def demo(box: Sandbox) -> bool:
         "addr",
         "show",
         "eth1",
-        shown="ip -br addr show eth1   # still only 192.0.2.10/24",
-    )
-    run(
-        box,
-        "nmcli",
-        "-t",
-        "-f",
-        "NAME,DEVICE",
-        "connection",
-        "show",
-        shown="nmcli -t -f NAME,DEVICE connection show   # no profile for eth9",
+        shown=f"ip -br addr show eth1   # {comment}",
     )
 
-    addrs = {
+
+def eth1_addresses(box: Sandbox) -> set[str]:
+    return {
         a["local"]
         for link in box.ip_json("addr", "show", "eth1")
         for a in link.get("addr_info", [])
         if a.get("family") == "inet"
     }
-    unchanged = addrs == {"192.0.2.10"}
-    step("result")
-    print(f"first apply succeeded: {ok_apply}")
-    print(f"second apply failed and was rolled back: {failed and unchanged}")
-    return ok_apply and failed and unchanged
 
 
 def main() -> int:

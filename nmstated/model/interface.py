@@ -1,8 +1,9 @@
 """Interfaces in the nmstate schema as frozen dataclasses.
 
 A field that is ``None`` was not given: a desired state names only what it
-wants to change.  Type sections this model does not know field by field yet
-(``bridge``, ``vxlan`` …) travel in ``sections`` unchanged.
+wants to change.  Type sections are modelled field by field (``bridge``,
+``vxlan`` …); keys no model knows travel in ``sections`` unchanged, so
+``Interface.from_dict(d).to_dict()`` keeps everything.
 """
 
 from __future__ import annotations
@@ -10,15 +11,26 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from types import MappingProxyType
 from typing import Any
+
+from nmstated.model.bridge import BridgeConfig
+from nmstated.model.links import BondConfig, MacVlanConfig, VlanConfig, VrfConfig, VxlanConfig
+from nmstated.model.values import EMPTY, canonical_mac, put, rest
 
 
 class InterfaceType:
     ETHERNET = "ethernet"
     VETH = "veth"
     LINUX_BRIDGE = "linux-bridge"
+    VXLAN = "vxlan"
+    MAC_VLAN = "mac-vlan"
+    BOND = "bond"
+    VLAN = "vlan"
+    DUMMY = "dummy"
+    VRF = "vrf"
     LOOPBACK = "loopback"
+    TUN = "tun"
+    UNKNOWN = "unknown"
 
 
 class InterfaceState:
@@ -26,13 +38,6 @@ class InterfaceState:
     DOWN = "down"
     ABSENT = "absent"
     IGNORE = "ignore"
-
-
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
-
-
-def canonical_mac(mac: str) -> str:
-    return mac.upper()
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -53,17 +58,38 @@ class IpAddress:
         return {"ip": self.ip, "prefix-length": self.prefix_length}
 
 
+_IP_KEYS = (
+    "enabled",
+    "dhcp",
+    "autoconf",
+    "address",
+    "auto-dns",
+    "auto-gateway",
+    "auto-routes",
+    "auto-route-table-id",
+    "auto-route-metric",
+    "addr-gen-mode",
+    "allow-extra-address",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class IpConfig:
     enabled: bool | None = None
     dhcp: bool | None = None
     autoconf: bool | None = None
     addresses: tuple[IpAddress, ...] | None = None
-    extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    auto_dns: bool | None = None
+    auto_gateway: bool | None = None
+    auto_routes: bool | None = None
+    auto_route_table_id: int | None = None
+    auto_route_metric: int | None = None
+    addr_gen_mode: str | None = None
+    allow_extra_address: bool | None = None
+    extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> IpConfig:
-        known = {"enabled", "dhcp", "autoconf", "address"}
         addresses = None
         if "address" in data:
             addresses = tuple(IpAddress.parse(a["ip"], a["prefix-length"]) for a in data["address"])
@@ -72,7 +98,14 @@ class IpConfig:
             dhcp=data.get("dhcp"),
             autoconf=data.get("autoconf"),
             addresses=addresses,
-            extra=MappingProxyType({k: v for k, v in data.items() if k not in known}),
+            auto_dns=data.get("auto-dns"),
+            auto_gateway=data.get("auto-gateway"),
+            auto_routes=data.get("auto-routes"),
+            auto_route_table_id=data.get("auto-route-table-id"),
+            auto_route_metric=data.get("auto-route-metric"),
+            addr_gen_mode=data.get("addr-gen-mode"),
+            allow_extra_address=data.get("allow-extra-address"),
+            extra=rest(data, _IP_KEYS),
         )
 
     @property
@@ -86,18 +119,46 @@ class IpConfig:
             return self.enabled
         return bool(self.dhcp or self.autoconf or self.addresses)
 
+    @property
+    def is_dynamic(self) -> bool:
+        """Addresses (also) come from DHCP or router advertisements."""
+        return bool(self.wants_enabled and (self.dhcp or self.autoconf))
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if self.enabled is not None:
-            out["enabled"] = self.enabled
-        if self.dhcp is not None:
-            out["dhcp"] = self.dhcp
-        if self.autoconf is not None:
-            out["autoconf"] = self.autoconf
+        put(out, "enabled", self.enabled)
+        put(out, "dhcp", self.dhcp)
+        put(out, "autoconf", self.autoconf)
         if self.addresses is not None:
             out["address"] = [a.to_dict() for a in self.addresses]
+        put(out, "auto-dns", self.auto_dns)
+        put(out, "auto-gateway", self.auto_gateway)
+        put(out, "auto-routes", self.auto_routes)
+        put(out, "auto-route-table-id", self.auto_route_table_id)
+        put(out, "auto-route-metric", self.auto_route_metric)
+        put(out, "addr-gen-mode", self.addr_gen_mode)
+        put(out, "allow-extra-address", self.allow_extra_address)
         out.update(self.extra)
         return out
+
+
+_KNOWN = (
+    "name",
+    "type",
+    "state",
+    "mtu",
+    "mac-address",
+    "controller",
+    "ipv4",
+    "ipv6",
+    "veth",
+    "bridge",
+    "vxlan",
+    "mac-vlan",
+    "link-aggregation",
+    "vlan",
+    "vrf",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,46 +168,92 @@ class Interface:
     state: str | None = None
     mtu: int | None = None
     mac_address: str | None = None
+    controller: str | None = None  # "" detaches from any controller
     ipv4: IpConfig | None = None
     ipv6: IpConfig | None = None
     veth_peer: str | None = None
-    sections: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    bridge: BridgeConfig | None = None
+    vxlan: VxlanConfig | None = None
+    mac_vlan: MacVlanConfig | None = None
+    bond: BondConfig | None = None
+    vlan: VlanConfig | None = None
+    vrf: VrfConfig | None = None
+    sections: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Interface:
-        known = {"name", "type", "state", "mtu", "mac-address", "ipv4", "ipv6", "veth"}
         mac = data.get("mac-address")
+
+        def section(key: str) -> Mapping[str, Any] | None:
+            value = data.get(key)
+            return value if isinstance(value, Mapping) else None
+
+        bridge, vxlan, mac_vlan = section("bridge"), section("vxlan"), section("mac-vlan")
+        bond, vlan, vrf = section("link-aggregation"), section("vlan"), section("vrf")
         return cls(
             name=str(data["name"]),
             type=data.get("type"),
             state=data.get("state"),
             mtu=data.get("mtu"),
             mac_address=canonical_mac(mac) if mac is not None else None,
+            controller=data.get("controller"),
             ipv4=IpConfig.from_dict(data["ipv4"]) if "ipv4" in data else None,
             ipv6=IpConfig.from_dict(data["ipv6"]) if "ipv6" in data else None,
             veth_peer=(data.get("veth") or {}).get("peer"),
-            sections=MappingProxyType({k: v for k, v in data.items() if k not in known}),
+            bridge=BridgeConfig.from_dict(bridge) if bridge is not None else None,
+            vxlan=VxlanConfig.from_dict(vxlan) if vxlan is not None else None,
+            mac_vlan=MacVlanConfig.from_dict(mac_vlan) if mac_vlan is not None else None,
+            bond=BondConfig.from_dict(bond) if bond is not None else None,
+            vlan=VlanConfig.from_dict(vlan) if vlan is not None else None,
+            vrf=VrfConfig.from_dict(vrf) if vrf is not None else None,
+            sections=rest(data, _KNOWN),
         )
 
     @property
     def effective_state(self) -> str:
         return self.state or InterfaceState.UP
 
+    @property
+    def base_iface(self) -> str | None:
+        """The parent a vlan, vxlan or mac-vlan is stacked on."""
+        for config in (self.vlan, self.vxlan, self.mac_vlan):
+            if config is not None and config.base_iface:
+                return config.base_iface
+        return None
+
+    @property
+    def port_names(self) -> tuple[str, ...] | None:
+        """The ports a controller lists, or None if the request says nothing about ports."""
+        if self.bridge is not None and self.bridge.ports is not None:
+            return self.bridge.port_names
+        if self.bond is not None and self.bond.ports is not None:
+            return self.bond.ports
+        if self.vrf is not None and self.vrf.ports is not None:
+            return self.vrf.ports
+        return None
+
     def with_type(self, type_: str) -> Interface:
         return replace(self, type=type_)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name}
-        if self.type is not None:
-            out["type"] = self.type
-        if self.state is not None:
-            out["state"] = self.state
-        if self.mtu is not None:
-            out["mtu"] = self.mtu
-        if self.mac_address is not None:
-            out["mac-address"] = self.mac_address
+        put(out, "type", self.type)
+        put(out, "state", self.state)
+        put(out, "mtu", self.mtu)
+        put(out, "mac-address", self.mac_address)
+        put(out, "controller", self.controller)
         if self.veth_peer is not None:
             out["veth"] = {"peer": self.veth_peer}
+        for key, config in (
+            ("bridge", self.bridge),
+            ("vxlan", self.vxlan),
+            ("mac-vlan", self.mac_vlan),
+            ("link-aggregation", self.bond),
+            ("vlan", self.vlan),
+            ("vrf", self.vrf),
+        ):
+            if config is not None:
+                out[key] = config.to_dict()
         out.update(self.sections)
         if self.ipv4 is not None:
             out["ipv4"] = self.ipv4.to_dict()

@@ -34,6 +34,7 @@ def members(xml: str, interface: str) -> set[tuple[str, ...]]:
     [
         ("/org/nmstate", "org.nmstate.Manager", "org.nmstate.Manager.xml"),
         ("/org/nmstate/job/1", "org.nmstate.Job", "org.nmstate.Job.xml"),
+        ("/org/nmstate/interface/eth1", "org.nmstate.Interface", "org.nmstate.Interface.xml"),
     ],
 )
 def test_repo_xml_equals_live_introspection(

@@ -13,6 +13,7 @@ from tests.helpers import EXAMPLES, REPO, Ctl, ipv4_addresses, profiles, require
 
 STATIC = str(EXAMPLES / "eth1-static.yml")
 MISSING_NIC = str(EXAMPLES / "rollback-missing-nic.yml")
+PEER_TAKEN = str(EXAMPLES / "rollback-veth-peer-taken.yml")
 
 
 def test_static_address_reaches_kernel_and_networkmanager(nmstatectl: Ctl) -> None:
@@ -30,22 +31,36 @@ def test_static_address_reaches_kernel_and_networkmanager(nmstatectl: Ctl) -> No
     assert "ip: 192.0.2.10" in result.stdout
 
 
-def test_missing_nic_rolls_everything_back(nmstatectl: Ctl) -> None:
+def test_missing_nic_is_refused_before_anything_changes(nmstatectl: Ctl) -> None:
     box = nmstatectl.box
     assert nmstatectl("apply", STATIC).returncode == 0
     before = profiles(box)
 
     result = nmstatectl("apply", MISSING_NIC)
 
-    assert result.returncode == 1
+    assert result.returncode == 65
     error_lines = result.stderr.strip().splitlines()
     assert len(error_lines) == 1, result.stderr
-    assert "eth9" in error_lines[0]
-    assert "rolled back" in error_lines[0]
+    assert "interfaces[1]: ethernet 'eth9' does not exist" in error_lines[0]
+    assert "nothing was changed" in error_lines[0]
     assert "Traceback" not in result.stderr + result.stdout
     assert ipv4_addresses(box, "eth1") == {"192.0.2.10/24"}
     assert profiles(box) == before
-    assert "eth9" not in profiles(box).values()
+
+
+def test_failure_half_way_rolls_everything_back(nmstatectl: Ctl) -> None:
+    box = nmstatectl.box
+    assert nmstatectl("apply", STATIC).returncode == 0
+    before = profiles(box), box.ip_json("link")
+
+    result = nmstatectl("apply", PEER_TAKEN)
+
+    assert result.returncode == 1
+    error_lines = result.stderr.strip().splitlines()
+    assert len(error_lines) == 1, result.stderr
+    assert "v0" in error_lines[0] and "rolled back" in error_lines[0]
+    assert ipv4_addresses(box, "eth1") == {"192.0.2.10/24"}
+    assert (profiles(box), box.ip_json("link")) == before
 
 
 def test_same_state_twice_succeeds(nmstatectl: Ctl) -> None:
@@ -124,5 +139,6 @@ def test_make_demo_shows_both_outcomes() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "first apply succeeded: True" in result.stdout
-    assert "second apply failed and was rolled back: True" in result.stdout
+    assert "missing NIC refused, nothing changed: True" in result.stdout
+    assert "failed apply was rolled back: True" in result.stdout
     assert "eth9" in result.stdout

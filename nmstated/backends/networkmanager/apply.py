@@ -1,34 +1,67 @@
 """Carry out a desired state through NetworkManager, step by step.
 
-Order: what goes ``absent`` first, then ``down``, then ``up`` in the order
-given.  Each step is awaited through NetworkManager's own signals.  A step
-that NetworkManager refuses raises; the caller rolls the checkpoint back.
+The decisions are made by ``plan.make_plan`` (pure); this module reads what
+NetworkManager has, then executes the plan in order:
+
+1. remove what goes ``absent`` (profiles first, so nothing re-creates a
+   device, then the software devices that are left);
+2. save every profile that changes (``AddConnection2``/``Update2``, to disk
+   or in memory), deleting duplicate profiles of the same interface;
+3. deactivate what goes ``down``;
+4. bring the rest up, controllers before ports and parents before
+   children: ``Reapply`` for a running device (falling back to activation
+   when NetworkManager refuses), activation otherwise, nothing at all when
+   the profile is unchanged and the interface already is as desired;
+5. the global DNS configuration and the hostname.
+
+Every step is awaited through NetworkManager's own signals.  A step that
+NetworkManager refuses raises; the caller rolls the checkpoint back and
+calls ``undo`` for what checkpoints do not cover (DNS, hostname).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 
-from dbus_fast import Variant
+from dbus_fast import Message
 
-from nmstated.backends.networkmanager import settings as nm_settings
+from nmstated import verify
+from nmstated.backends.networkmanager import dns as nm_dns
+from nmstated.backends.networkmanager import hostname as nm_hostname
+from nmstated.backends.networkmanager import plan as nm_plan
 from nmstated.backends.networkmanager.client import (
     ACTIVE,
+    DEVICE,
     Device,
+    DeviceState,
     NetworkManagerClient,
     Settings,
 )
-from nmstated.errors import BackendError, NotSupported
+from nmstated.backends.networkmanager.features import probe
+from nmstated.errors import BackendError, NmstateError, NotSupported
 from nmstated.model import Interface, InterfaceState, InterfaceType, NetworkState
 
 log = logging.getLogger(__name__)
 
 ACTIVATION_TIMEOUT = 60.0
-# NMDeviceType values of devices that exist only in software: bond, vlan,
-# bridge, team, tun, ip-tunnel, macvlan, vxlan, veth, macsec, dummy, vrf.
-_SOFTWARE_DEVICE_TYPES = {10, 11, 13, 15, 16, 17, 18, 19, 20, 21, 22, 31}
+# NMDeviceStateReason values worth telling (the others say no more than the
+# active connection's reason already does).
+DEVICE_REASONS = {
+    4: "NetworkManager could not configure the device (the kernel may not support a setting)",
+    5: "the IP configuration could not be reserved",
+    6: "the IP configuration is no longer valid",
+    50: "a dependency of the connection failed",
+    61: "the parent device changed",
+    62: "the parent device's management changed",
+    64: "an IP address is already in use",
+    65: "the IP method is not supported",
+    67: "the peer could not be found",
+}
+VETH = "org.freedesktop.NetworkManager.Device.Veth"
+_VETH_DEVICE_TYPE = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,87 +83,194 @@ class NetworkManagerApplier:
         self._options = options
         self._progress = progress
         self._already_satisfied = already_satisfied
+        self._undo: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         self.writes = 0
 
     async def apply(self, desired: NetworkState) -> None:
+        features = await probe(self._nm)
+        known = await self._known(desired)
+        satisfied = {
+            iface.name
+            for iface in desired.interfaces
+            if iface.effective_state in (InterfaceState.UP, InterfaceState.DOWN)
+            and not verify.unverifiable(iface)
+            and self._already_satisfied(_without_ports(iface))
+        }
+        plan = nm_plan.make_plan(desired, known, features, satisfied)
+        log.debug("plan: %s", nm_plan.describe(plan))
+        for removal in plan.removals:
+            await self._remove(removal)
+        devices = await self._nm.devices() if plan.removals else None
+        paths = await self._save(plan, known)
+        for step in plan.downs:
+            await self._deactivate(step, (devices or {}).get(step.name, _device(known, step.name)))
+        if plan.ups:
+            devices = await self._nm.devices()
+            for step in plan.ups:
+                await self._bring_up(step, paths[step.name], devices.get(step.name), known)
+        if desired.dns is not None and desired.dns.config is not None:
+            await self._apply_dns(desired)
+        if desired.hostname is not None:
+            await self._apply_hostname(desired)
+
+    async def undo(self) -> None:
+        """Put back what checkpoints do not cover (DNS, hostname), newest first."""
+        while self._undo:
+            what, restore = self._undo.pop()
+            try:
+                await restore()
+                log.info("restored %s", what)
+            except NmstateError as err:
+                log.error("could not restore %s: %s", what, err.message)
+
+    # -- reading ------------------------------------------------------------------------
+    async def _known(self, desired: NetworkState) -> dict[str, nm_plan.Known]:
         devices = await self._nm.devices()
         profiles = _profiles_by_interface(await self._nm.connections())
-        ordered = sorted(
-            desired.interfaces,
-            key=lambda i: {InterfaceState.ABSENT: 0, InterfaceState.DOWN: 1}.get(
-                i.effective_state, 2
-            ),
-        )
-        for iface in ordered:
-            state = iface.effective_state
-            own = profiles.get(iface.name, [])
-            if state == InterfaceState.ABSENT:
-                await self._remove(iface, devices.get(iface.name), own)
-            elif state == InterfaceState.DOWN:
-                await self._deactivate(iface, devices.get(iface.name), own)
-            elif state == InterfaceState.UP:
-                await self._bring_up(iface, devices.get(iface.name), own)
-            # IGNORE: leave the interface to whoever manages it.
+        active = await self._active_profiles(devices.values())
+        absent_veths = [
+            devices[i.name]
+            for i in desired.interfaces
+            if i.effective_state == InterfaceState.ABSENT
+            and i.name in devices
+            and devices[i.name].device_type == _VETH_DEVICE_TYPE
+        ]
+        peers = await self._veth_peers(absent_veths, devices)
+        known: dict[str, nm_plan.Known] = {}
+        for name in set(devices) | set(profiles):
+            own = profiles.get(name, [])
+            device = devices.get(name)
+            current = active.get(device.path) if device is not None else None
+            own.sort(key=lambda p: p[0] != current)
+            known[name] = nm_plan.Known(
+                profiles=tuple(own),
+                device=device,
+                active_profile=current,
+                veth_peer=peers.get(name),
+            )
+        return known
 
-    # -- steps ------------------------------------------------------------------
-    async def _remove(
-        self, iface: Interface, device: Device | None, own: list[tuple[str, Settings]]
-    ) -> None:
-        self._progress(f"removing {iface.name}")
-        for path, _ in own:
+    async def _active_profiles(self, devices: Iterable[Device]) -> dict[str, str]:
+        """Device path → path of the profile active on it."""
+        active = [d for d in devices if d.is_active]
+        results = await asyncio.gather(
+            *(self._nm.get_property(d.active_connection, ACTIVE, "Connection") for d in active),
+            return_exceptions=True,
+        )
+        out: dict[str, str] = {}
+        for device, result in zip(active, results, strict=True):
+            if isinstance(result, BaseException):
+                if not isinstance(result, NmstateError):
+                    raise result
+                continue  # deactivated meanwhile
+            out[device.path] = str(result)
+        return out
+
+    async def _veth_peers(
+        self, veths: list[Device], devices: Mapping[str, Device]
+    ) -> dict[str, str]:
+        """The other end of each veth, as NetworkManager knows it (a profile may not say)."""
+        names_by_path = {d.path: d.name for d in devices.values()}
+        out: dict[str, str] = {}
+        for device in veths:
+            try:
+                peer_path = await self._nm.get_property(device.path, VETH, "Peer")
+            except NmstateError:
+                continue
+            if str(peer_path) in names_by_path:
+                out[device.name] = names_by_path[str(peer_path)]
+        return out
+
+    # -- steps ------------------------------------------------------------------------------
+    async def _remove(self, removal: nm_plan.Removal) -> None:
+        self._progress(f"removing {removal.name}")
+        for path in removal.profile_paths:
             await self._nm.delete_connection(path)
             self.writes += 1
-        if device is not None and device.real and device.device_type in _SOFTWARE_DEVICE_TYPES:
-            refreshed = (await self._nm.devices()).get(iface.name)
-            if refreshed is not None and refreshed.real:
-                await self._nm.delete_device(refreshed)
-                self.writes += 1
+        if removal.delete_device:
+            # Deleting an active profile may already have taken its device away
+            # (and a veth's peer with it), possibly while we ask.
+            device = (await self._nm.devices()).get(removal.name)
+            if device is None or not device.real:
+                return
+            try:
+                await self._nm.delete_device(device)
+            except BackendError:
+                again = (await self._nm.devices()).get(removal.name)
+                if again is not None and again.real:
+                    raise
+                return
+            self.writes += 1
 
-    async def _deactivate(
-        self, iface: Interface, device: Device | None, own: list[tuple[str, Settings]]
-    ) -> None:
-        if device is None:
-            raise NotSupported(f"{iface.name}: cannot set it down, no such interface exists")
-        self._progress(f"deactivating {iface.name}")
-        for path, existing in own:
-            autoconnect = existing.get("connection", {}).get("autoconnect")
-            if autoconnect is None or autoconnect.value:
-                changed = nm_settings.merge_settings(
-                    existing, {"connection": {"autoconnect": Variant("b", False)}}
-                )
-                await self._nm.update_connection(path, changed, to_disk=self._options.to_disk)
+    async def _save(
+        self, plan: nm_plan.Plan, known: Mapping[str, nm_plan.Known]
+    ) -> dict[str, str | None]:
+        paths: dict[str, str | None] = {}
+        for step in plan.steps:
+            # A profile we are about to activate must not be activated by
+            # NetworkManager's autoconnect meanwhile (a race, and a second
+            # activation); activating it by hand lifts the block.
+            found = known.get(step.name)
+            block = step.action == nm_plan.Action.UP and (
+                step.path is None or found is None or found.active_profile != step.path
+            )
+            for duplicate in step.duplicates:
+                self._progress(f"removing a duplicate profile of {step.name}")
+                await self._nm.delete_connection(duplicate)
                 self.writes += 1
+            path = step.path
+            if path is None:
+                self._progress(f"adding a profile for {step.name}")
+                path = await self._nm.add_connection(
+                    step.settings, to_disk=self._options.to_disk, block_autoconnect=block
+                )
+                self.writes += 1
+            elif step.changed:
+                self._progress(f"updating the profile of {step.name}")
+                await self._nm.update_connection(
+                    path, step.settings, to_disk=self._options.to_disk, block_autoconnect=block
+                )
+                self.writes += 1
+            paths[step.name] = path
+        return paths
+
+    async def _deactivate(self, step: nm_plan.Step, device: Device | None) -> None:
+        if device is None:
+            if step.path is None:
+                raise NotSupported(f"{step.name}: cannot set it down, no such interface exists")
+            return  # a virtual interface that is not there is down already
         if device.is_active:
+            self._progress(f"deactivating {step.name}")
             await self._nm.disconnect(device, ACTIVATION_TIMEOUT)
             self.writes += 1
 
     async def _bring_up(
-        self, iface: Interface, device: Device | None, own: list[tuple[str, Settings]]
+        self,
+        step: nm_plan.Step,
+        path: str | None,
+        device: Device | None,
+        known: Mapping[str, nm_plan.Known],
     ) -> None:
-        if iface.type == InterfaceType.ETHERNET and device is None:
-            raise NotSupported(
-                f"{iface.name}: no ethernet device named {iface.name} exists "
-                "(an ethernet interface must be an existing NIC)"
-            )
-        active_profile = await self._active_profile(device)
-        own = sorted(own, key=lambda p: p[0] != active_profile)
-        for duplicate, _ in own[1:]:
-            await self._nm.delete_connection(duplicate)
-            self.writes += 1
-        path, existing = own[0] if own else (None, None)
-        wanted = nm_settings.build(iface, existing)
-        changed = existing is None or nm_settings.plain(wanted) != nm_settings.plain(existing)
+        iface = step.iface
         if path is None:
-            self._progress(f"adding a profile for {iface.name}")
-            path = await self._nm.add_connection(wanted, to_disk=self._options.to_disk)
-            self.writes += 1
-        elif changed:
-            self._progress(f"updating the profile of {iface.name}")
-            await self._nm.update_connection(path, wanted, to_disk=self._options.to_disk)
-            self.writes += 1
-
-        if device is not None and active_profile == path:
-            if not changed and self._already_satisfied(iface):
+            return
+        if device is None and iface.type in (InterfaceType.ETHERNET, InterfaceType.LOOPBACK):
+            raise NotSupported(
+                f"{iface.name}: no {iface.type} device named {iface.name} exists "
+                "(it must be an existing interface)"
+            )
+        found = known.get(iface.name)
+        running_ours = (
+            device is not None
+            and device.is_active
+            and found is not None
+            and found.active_profile == path
+        )
+        if running_ours and device is not None:
+            if not step.changed and (
+                step.action == nm_plan.Action.PROFILE
+                or self._already_satisfied(_without_ports(iface))
+            ):
                 log.debug("%s already as desired", iface.name)
                 return
             self._progress(f"reapplying {iface.name}")
@@ -139,17 +279,107 @@ class NetworkManagerApplier:
                 self.writes += 1
                 return
             except BackendError as err:
-                log.info("%s: reapply refused (%s); activating instead", iface.name, err)
+                log.info("%s: reapply refused (%s); activating instead", iface.name, err.message)
+        elif step.action == nm_plan.Action.PROFILE:
+            return  # saved; it takes effect when the interface is next activated
         self._progress(f"activating {iface.name}")
-        await self._nm.activate(
-            path, device.path if device else "/", iface.name, ACTIVATION_TIMEOUT
-        )
+        self.writes += 1
+        failures: dict[str, int] = {}
+
+        def on_signal(msg: Message) -> None:
+            # Device.StateChanged(new, old, reason): why a device failed, which
+            # the active connection only reports as "the device disconnected".
+            if msg.interface == DEVICE and msg.member == "StateChanged" and msg.path:
+                new, _, reason = msg.body
+                if new == DeviceState.FAILED:
+                    failures[msg.path] = int(reason)
+
+        stop_watching = await self._nm.watch(on_signal)
+        try:
+            await self._nm.activate(
+                path, device.path if device is not None else "/", iface.name, ACTIVATION_TIMEOUT
+            )
+        except BackendError as err:
+            failed = (await self._nm.devices()).get(iface.name)
+            if not _existed(known, iface.name):
+                await self._remove_failed(iface.name, path if step.path is None else None)
+            reason = DEVICE_REASONS.get(failures.get(failed.path, 0)) if failed else None
+            if reason is None:
+                raise
+            raise BackendError(f"{err.message}: {reason}") from None
+        finally:
+            stop_watching()
+
+    async def _remove_failed(self, name: str, new_profile: str | None) -> None:
+        """What this apply created for an interface that could not be activated goes now.
+
+        NetworkManager leaves a software device that failed as an external link
+        (which a rollback does not remove), and autoconnect would try the new
+        profile again meanwhile; so the new profile goes first, then the device.
+        """
+        try:
+            if new_profile is not None:
+                await self._nm.delete_connection(new_profile)
+                self.writes += 1
+            device = (await self._nm.devices()).get(name)
+            software = device is not None and device.device_type in nm_plan.SOFTWARE_DEVICE_TYPES
+            if device is not None and device.real and software:
+                await self._nm.delete_device(device)
+                self.writes += 1
+        except NmstateError as err:
+            log.warning("%s: could not remove what failed: %s", name, err.message)
+
+    async def _apply_dns(self, desired: NetworkState) -> None:
+        assert desired.dns is not None and desired.dns.config is not None
+        before = await nm_dns.read(self._nm)
+        target = nm_dns.wanted(desired.dns.config, nm_dns.from_nm(before))
+        if target is None:
+            return
+        self._progress("setting the DNS configuration")
+        self._undo.append(("the DNS configuration", lambda: nm_dns.write(self._nm, before)))
+        await nm_dns.write(self._nm, nm_dns.to_nm(target))
         self.writes += 1
 
-    async def _active_profile(self, device: Device | None) -> str | None:
-        if device is None or not device.is_active:
-            return None
-        return str(await self._nm.get_property(device.active_connection, ACTIVE, "Connection"))
+    async def _apply_hostname(self, desired: NetworkState) -> None:
+        assert desired.hostname is not None
+        running, saved = nm_hostname.running(), nm_hostname.saved()
+        change = nm_hostname.plan(desired.hostname, running, saved)
+        if change.running is not None:
+            self._progress(f"setting the hostname to {change.running}")
+
+            async def restore_running() -> None:
+                nm_hostname.set_running(running)
+
+            self._undo.append(("the running hostname", restore_running))
+            nm_hostname.set_running(change.running)
+            self.writes += 1
+        if change.config is not None:
+            self._progress(f"saving the hostname {change.config}")
+            if saved is not None:
+                self._undo.append(("the saved hostname", lambda: nm_hostname.save(self._nm, saved)))
+            await nm_hostname.save(self._nm, change.config)
+            self.writes += 1
+
+
+def _without_ports(iface: Interface) -> Interface:
+    """The controller itself: its port list is taken care of by the ports' own steps."""
+    return replace(
+        iface,
+        bridge=replace(iface.bridge, ports=None) if iface.bridge is not None else None,
+        bond=replace(iface.bond, ports=None) if iface.bond is not None else None,
+        vrf=replace(iface.vrf, ports=None) if iface.vrf is not None else None,
+    )
+
+
+def _existed(known: Mapping[str, nm_plan.Known], name: str) -> bool:
+    """Was there a real device of this name before the apply?"""
+    found = known.get(name)
+    return found is not None and found.device is not None and found.device.real
+
+
+def _device(known: Mapping[str, nm_plan.Known], name: str) -> Device | None:
+    found = known.get(name)
+    return found.device if found is not None else None
 
 
 def _profiles_by_interface(

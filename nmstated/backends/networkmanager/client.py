@@ -29,6 +29,8 @@ ACTIVE = NM + ".Connection.Active"
 PROPS = "org.freedesktop.DBus.Properties"
 
 Settings = dict[str, dict[str, Variant]]
+# AddConnection2/Update2 flag: no autoconnect until the profile is activated by hand.
+BLOCK_AUTOCONNECT = 0x20
 
 
 class DeviceState:
@@ -144,7 +146,28 @@ class NetworkManagerClient:
                 body=[f"type='signal',sender='{NM}'"],
             )
         )
+        # NetworkManager going away or restarting: the bus tells, NetworkManager cannot.
+        await self._bus.call(
+            Message(
+                destination="org.freedesktop.DBus",
+                path="/org/freedesktop/DBus",
+                interface="org.freedesktop.DBus",
+                member="AddMatch",
+                signature="s",
+                body=[
+                    "type='signal',sender='org.freedesktop.DBus',"
+                    f"member='NameOwnerChanged',arg0='{NM}'"
+                ],
+            )
+        )
         self._match_added = True
+
+    async def watch(self, callback: Callable[[Message], None]) -> Callable[[], None]:
+        """Call *callback* with every NetworkManager signal (and NameOwnerChanged for
+        its name) until the returned function is called."""
+        await self.subscribe()
+        self._signal_watchers.append(callback)
+        return lambda: self._signal_watchers.remove(callback)
 
     def _on_message(self, msg: Message) -> None:
         if msg.message_type != MessageType.SIGNAL:
@@ -182,9 +205,15 @@ class NetworkManagerClient:
 
     async def devices(self) -> dict[str, Device]:
         (paths,) = await self.call(NM_PATH, NM, "GetAllDevices")
-        results = await asyncio.gather(*(self.get_all(p, DEVICE) for p in paths))
+        results = await asyncio.gather(
+            *(self.get_all(p, DEVICE) for p in paths), return_exceptions=True
+        )
         devices: dict[str, Device] = {}
         for path, props in zip(paths, results, strict=True):
+            if isinstance(props, BaseException):
+                if isinstance(props, NmstateError):
+                    continue  # removed between the list and the read
+                raise props
             dev = Device(
                 path=path,
                 name=props["Interface"],
@@ -203,17 +232,28 @@ class NetworkManagerClient:
         """Every saved profile, by object path."""
         (paths,) = await self.call(SETTINGS_PATH, SETTINGS, "ListConnections")
         results = await asyncio.gather(
-            *(self.call(p, CONNECTION, "GetSettings", doing="reading profiles") for p in paths)
+            *(self.call(p, CONNECTION, "GetSettings", doing="reading profiles") for p in paths),
+            return_exceptions=True,
         )
-        return {path: body[0] for path, body in zip(paths, results, strict=True)}
+        profiles: dict[str, Settings] = {}
+        for path, body in zip(paths, results, strict=True):
+            if isinstance(body, BaseException):
+                if isinstance(body, NmstateError):
+                    continue  # deleted between the list and the read
+                raise body
+            profiles[path] = body[0]
+        return profiles
 
     async def applied_connection(self, device: str) -> tuple[Settings, int]:
         settings, version = await self.call(device, DEVICE, "GetAppliedConnection", "u", [0])
         return settings, version
 
     # -- profiles ---------------------------------------------------------------
-    async def add_connection(self, settings: Settings, *, to_disk: bool) -> str:
-        flags = 0x1 if to_disk else 0x2
+    async def add_connection(
+        self, settings: Settings, *, to_disk: bool, block_autoconnect: bool = False
+    ) -> str:
+        """Add a profile; *block_autoconnect* keeps NetworkManager from activating it on its own."""
+        flags = (0x1 if to_disk else 0x2) | (BLOCK_AUTOCONNECT if block_autoconnect else 0)
         path, _ = await self.call(
             SETTINGS_PATH,
             SETTINGS,
@@ -224,8 +264,10 @@ class NetworkManagerClient:
         )
         return str(path)
 
-    async def update_connection(self, path: str, settings: Settings, *, to_disk: bool) -> None:
-        flags = 0x1 if to_disk else 0x2
+    async def update_connection(
+        self, path: str, settings: Settings, *, to_disk: bool, block_autoconnect: bool = False
+    ) -> None:
+        flags = (0x1 if to_disk else 0x2) | (BLOCK_AUTOCONNECT if block_autoconnect else 0)
         await self.call(
             path,
             CONNECTION,
@@ -266,9 +308,16 @@ class NetworkManagerClient:
             fut = states.setdefault(active, loop.create_future())
             if not fut.done():
                 # The signal may have gone out before we knew the path: ask once.
-                current = await self.get_property(active, ACTIVE, "State")
-                if current in (ActiveState.ACTIVATED, ActiveState.DEACTIVATED):
-                    fut.set_result((current, 0))
+                # (It may also arrive while we ask, or the object be gone already.)
+                try:
+                    current = await self.get_property(active, ACTIVE, "State")
+                except NmstateError:
+                    if not fut.done():
+                        raise
+                else:
+                    final = current in (ActiveState.ACTIVATED, ActiveState.DEACTIVATED)
+                    if final and not fut.done():
+                        fut.set_result((current, 0))
             try:
                 state, reason = await asyncio.wait_for(fut, timeout)
             except TimeoutError:

@@ -1,0 +1,228 @@
+"""KernelCache bookkeeping, no root: models built by hand."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+
+from nmstated.backends.kernel import Address, Link, Route, Rule, Snapshot
+from nmstated.backends.kernel.netlink import NextHop
+from nmstated.cache import IFF_LOWER_UP, IFF_RUNNING, IFF_UP, KernelCache
+
+AF_INET, AF_INET6 = socket.AF_INET, socket.AF_INET6
+UP = IFF_UP | IFF_RUNNING | IFF_LOWER_UP
+
+
+def link(index: int, name: str, flags: int = UP, **extra: object) -> Link:
+    fields: dict[str, object] = {
+        "index": index,
+        "name": name,
+        "kind": "veth",
+        "mtu": 1500,
+        "mac": "02:00:00:00:00:01",
+        "operstate": "UP",
+        "up": bool(flags & IFF_UP),
+        "controller_index": None,
+        "link_index": None,
+        "link_netnsid": None,
+        "flags": flags,
+    }
+    fields.update(extra)
+    return Link(**fields)  # type: ignore[arg-type]
+
+
+def address(index: int, ip: str, prefix: int = 24, family: int = AF_INET) -> Address:
+    return Address(index, family, ip, prefix, scope=0, dynamic=False, flags=0x80)
+
+
+def route(
+    destination: str,
+    oif: int | None = 2,
+    gateway: str | None = None,
+    *,
+    family: int = AF_INET,
+    metric: int = 0,
+    source: str | None = None,
+    type_: int = 1,
+    table: int = 254,
+    multipath: tuple[NextHop, ...] = (),
+) -> Route:
+    return Route(
+        family=family,
+        table=table,
+        destination=destination,
+        gateway=gateway,
+        oif=oif,
+        metric=metric,
+        protocol=4,
+        scope=0,
+        type=type_,
+        source=source,
+        multipath=multipath,
+    )
+
+
+def rule(priority: int, table: int = 100) -> Rule:
+    return Rule(AF_INET, priority, table, "10.0.0.0", 8, None, 0, None, None, None, 1, None)
+
+
+def cache_with(*links: Link) -> KernelCache:
+    cache = KernelCache()
+    for item in links:
+        cache.put_link(item)
+    return cache
+
+
+def test_a_new_link_is_a_change_and_the_same_link_again_is_none() -> None:
+    cache = KernelCache()
+    first = cache.put_link(link(2, "a"))
+    assert [(c.kind, c.old, c.new) for c in first.changes] == [("link", None, link(2, "a"))]
+    assert cache.put_link(link(2, "a")).changes == ()
+    assert cache.link_named("a") == link(2, "a")
+
+
+def test_a_rename_moves_the_name() -> None:
+    cache = cache_with(link(2, "a"))
+    cache.put_link(link(2, "b"))
+    assert cache.link_named("a") is None
+    assert cache.link_named("b") == link(2, "b")
+
+
+def test_routes_are_stale_when_a_link_goes_down_or_its_carrier_changes() -> None:
+    cache = cache_with(link(2, "a"))
+    assert not cache.put_link(link(2, "a", mtu=9000)).routes_stale
+    assert cache.put_link(link(2, "a", flags=IFF_UP | IFF_RUNNING)).routes_stale  # carrier
+    assert cache.put_link(link(2, "a", flags=IFF_UP)).routes_stale  # link watcher acted
+    assert cache.put_link(link(2, "a", flags=0)).routes_stale  # down
+    assert not cache.put_link(link(2, "a", flags=0, mtu=1400)).routes_stale  # still down
+
+
+def test_removing_a_link_takes_its_addresses_and_single_path_routes() -> None:
+    cache = cache_with(link(2, "a"), link(3, "b"))
+    cache.put_address(address(2, "192.0.2.1"))
+    cache.put_address(address(3, "198.51.100.1"))
+    assert cache.put_route(route("10.1.0.0/24", oif=2), replace=False)
+    assert cache.put_route(route("10.2.0.0/24", oif=3), replace=False)
+    update = cache.remove_link(2)
+    kinds = [(c.kind, c.new) for c in update.changes]
+    assert kinds == [("address", None), ("route", None), ("link", None)]
+    assert not update.routes_stale
+    snap = cache.snapshot()
+    assert list(snap.links) == [3]
+    assert [a.address for a in snap.addresses] == ["198.51.100.1"]
+    assert [r.destination for r in snap.routes] == ["10.2.0.0/24"]
+
+
+def test_removing_a_link_under_a_multipath_route_asks_for_a_re_read() -> None:
+    cache = cache_with(link(2, "a"), link(3, "b"))
+    hops = (NextHop("192.0.2.2", 2), NextHop("198.51.100.2", 3))
+    cache.replace_routes([route("10.9.0.0/24", oif=None, multipath=hops)])
+    assert cache.remove_link(2).routes_stale
+
+
+def test_routes_that_differ_only_in_next_hop_live_side_by_side() -> None:
+    cache = KernelCache()
+    for oif in (2, 3, 4):
+        fe80 = route("fe80::/64", oif=oif, family=AF_INET6, metric=256)
+        assert cache.put_route(fe80, replace=False) is not None
+    assert len(cache.snapshot().routes) == 3
+    assert cache.remove_route(route("fe80::/64", oif=3, family=AF_INET6, metric=256))
+    assert sorted(r.oif for r in cache.snapshot().routes) == [2, 4]
+
+
+def test_local_and_broadcast_routes_for_one_address_are_two_routes() -> None:
+    cache = KernelCache()
+    cache.put_route(route("10.0.0.255/32", type_=2, table=255), replace=False)
+    cache.put_route(route("10.0.0.255/32", type_=3, table=255), replace=False)
+    assert len(cache.snapshot().routes) == 2
+
+
+def test_replace_swaps_the_one_route_in_its_slot() -> None:
+    cache = KernelCache()
+    cache.put_route(route("10.1.0.0/24", gateway="192.0.2.1"), replace=False)
+    changes = cache.put_route(route("10.1.0.0/24", gateway="192.0.2.9"), replace=True)
+    assert changes is not None
+    ((old, new),) = [(c.old, c.new) for c in changes]
+    assert isinstance(old, Route) and isinstance(new, Route)
+    assert (old.gateway, new.gateway) == ("192.0.2.1", "192.0.2.9")
+    assert [r.gateway for r in cache.snapshot().routes] == ["192.0.2.9"]
+
+
+def test_an_event_that_cannot_be_placed_exactly_returns_none() -> None:
+    cache = KernelCache()
+    cache.put_route(route("10.1.0.0/24", oif=2), replace=False)
+    cache.put_route(route("10.1.0.0/24", oif=3), replace=False)
+    # Which of the two did the kernel replace?  Only a re-read can tell.
+    assert cache.put_route(route("10.1.0.0/24", oif=4), replace=True) is None
+    hops = (NextHop("192.0.2.2", 2), NextHop("192.0.2.3", 3))
+    assert cache.put_route(route("10.2.0.0/24", oif=None, multipath=hops), replace=False) is None
+    # A delete of something unknown in an occupied slot is just as unclear...
+    assert cache.remove_route(route("10.1.0.0/24", oif=9)) is None
+    # ...but in an empty slot it changes nothing.
+    assert cache.remove_route(route("10.7.0.0/24")) == ()
+
+
+def test_a_removed_ipv4_address_may_take_routes_silently() -> None:
+    cache = cache_with(link(2, "a"))
+    first, second = address(2, "192.0.2.1"), address(2, "192.0.2.2")
+    cache.put_address(first)
+    cache.put_address(second)
+    cache.put_route(route("10.1.0.0/24", oif=2, source="192.0.2.1"), replace=False)
+    cache.remove_address(first)
+    assert cache.routes_lost_with(first)  # preferred source gone
+    cache.replace_routes([route("10.2.0.0/24", oif=2)])
+    assert not cache.routes_lost_with(first)
+    cache.remove_address(second)
+    assert cache.routes_lost_with(second)  # the link's last IPv4 address
+    assert not cache.routes_lost_with(address(2, "2001:db8::1", 64, AF_INET6))
+
+
+def test_address_lifetimes_alone_are_no_change() -> None:
+    cache = cache_with(link(2, "a"))
+    lease = dataclasses.replace(address(2, "192.0.2.1"), dynamic=True, valid_lft=300)
+    assert cache.put_address(lease)
+    assert cache.put_address(dataclasses.replace(lease, valid_lft=250)) == ()
+    assert cache.addresses_of(2)[0].valid_lft == 250  # but the newest is kept
+
+
+def test_replace_reports_exactly_what_the_cache_had_wrong() -> None:
+    cache = cache_with(link(2, "a"), link(3, "b"))
+    cache.put_address(address(2, "192.0.2.1"))
+    cache.put_route(route("10.1.0.0/24"), replace=False)
+    cache.put_rule(rule(1000))
+    truth = Snapshot(
+        links={2: link(2, "a", mtu=9000), 4: link(4, "c")},
+        addresses=(address(4, "198.51.100.1"),),
+        routes=(route("10.1.0.0/24"), route("10.3.0.0/24", oif=4)),
+        rules=(rule(2000),),
+    )
+    changes = cache.replace(truth)
+    summary = sorted(
+        (c.kind, "added" if c.old is None else "removed" if c.new is None else "changed")
+        for c in changes
+    )
+    assert summary == [
+        ("address", "added"),
+        ("address", "removed"),
+        ("link", "added"),
+        ("link", "changed"),
+        ("link", "removed"),
+        ("route", "added"),
+        ("rule", "added"),
+        ("rule", "removed"),
+    ]
+    snap = cache.snapshot()
+    assert dict(snap.links) == dict(truth.links)
+    assert set(snap.addresses) == set(truth.addresses)
+    assert set(snap.routes) == set(truth.routes)
+    assert set(snap.rules) == set(truth.rules)
+    assert cache.link_named("b") is None and cache.link_named("c") == link(4, "c")
+    assert cache.replace(truth) == ()
+
+
+def test_a_snapshot_does_not_change_with_the_cache() -> None:
+    cache = cache_with(link(2, "a"))
+    snap = cache.snapshot()
+    cache.put_link(link(3, "b"))
+    cache.put_route(route("10.1.0.0/24"), replace=False)
+    assert list(snap.links) == [2] and snap.routes == ()
