@@ -114,7 +114,12 @@ class Daemon:
             log.info("nmstated %s serving %s (%s)", nmstated.__version__, BUS_NAME, backend)
             notify("READY=1")
             status.update()
-            await self.stopping.wait()
+            if await self._bus_lost(bus):
+                # Without the bus nobody can reach us: exit so the service manager restarts us.
+                log.error("lost the connection to the system bus; exiting")
+                notify("STOPPING=1", "STATUS=lost the bus")
+                await engine.close()
+                return 1
             log.info("stopping")
             notify("STOPPING=1", "STATUS=stopping")
             await engine.close()  # rolls back an active job before the name goes
@@ -139,6 +144,18 @@ class Daemon:
             log.error("the name %s is already owned (%s); is nmstated running?", BUS_NAME, reply)
             return False
         return True
+
+    async def _bus_lost(self, bus: MessageBus) -> bool:
+        """Wait for a stop request or the end of the bus connection; True if the bus went."""
+        stop = asyncio.ensure_future(self.stopping.wait())
+        lost = asyncio.ensure_future(bus.wait_for_disconnect())  # type: ignore[no-untyped-call]
+        try:
+            await asyncio.wait({stop, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (stop, lost):
+                task.cancel()
+            await asyncio.gather(stop, lost, return_exceptions=True)
+        return lost.done() and not lost.cancelled() and not self.stopping.is_set()
 
 
 def read_config(path: Path | None) -> tuple[DaemonConfig, str]:
