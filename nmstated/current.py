@@ -146,16 +146,17 @@ class CurrentStateReader:
             result["running"] = _running_dns_to_nmstate(running)
         return result
 
-    async def _applied_methods(self, devices: list[Device]) -> dict[str, dict[str, str]]:
+    async def _applied_methods(self, devices: list[Device]) -> dict[str, dict[str, dict[str, Any]]]:
+        """Per active device, its applied ``ipv4``/``ipv6`` settings (method, auto-* keys)."""
         active = [d for d in devices if d.state == DeviceState.ACTIVATED]
 
-        async def methods(device: Device) -> dict[str, str]:
+        async def methods(device: Device) -> dict[str, dict[str, Any]]:
             try:
                 settings, _ = await self._nm.applied_connection(device.path)
             except NmstateError:
                 return {}
             return {
-                family: str(settings[family]["method"].value)
+                family: unwrap(settings[family])
                 for family in ("ipv4", "ipv6")
                 if family in settings and "method" in settings[family]
             }
@@ -164,7 +165,9 @@ class CurrentStateReader:
         return {d.name: m for d, m in zip(active, results, strict=True)}
 
 
-def _overlay(iface: dict[str, Any], device: Device | None, methods: dict[str, str] | None) -> None:
+def _overlay(
+    iface: dict[str, Any], device: Device | None, applied: dict[str, dict[str, Any]] | None
+) -> None:
     if device is None:
         return
     if not device.managed or device.state == DeviceState.UNMANAGED:
@@ -172,22 +175,51 @@ def _overlay(iface: dict[str, Any], device: Device | None, methods: dict[str, st
         return
     if device.state < DeviceState.ACTIVATED and device.state != DeviceState.UNAVAILABLE:
         iface["state"] = InterfaceState.DOWN
-    if not methods:
+    if not applied:
         return
-    ipv4 = iface.get("ipv4") or {"enabled": False}
-    if ipv4.get("enabled"):
-        iface["ipv4"] = _ordered_ip(ipv4, dhcp=methods.get("ipv4") == "auto")
-    ipv6 = iface.get("ipv6") or {"enabled": False}
-    if ipv6.get("enabled"):
-        method = methods.get("ipv6")
-        iface["ipv6"] = _ordered_ip(
-            ipv6, dhcp=method in ("auto", "dhcp"), autoconf=method == "auto"
+    for family in ("ipv4", "ipv6"):
+        settings = applied.get(family, {})
+        method = settings.get("method")
+        kernel = iface.get(family) or {"enabled": False}
+        if method == "disabled":
+            iface[family] = {"enabled": False}
+            continue
+        if method not in _DYNAMIC[family] and not kernel.get("enabled"):
+            continue  # "ignore", or nothing configured for the family: the kernel's view stands
+        dynamic = {"dhcp": method in _DYNAMIC[family]}
+        if family == "ipv6":
+            dynamic["autoconf"] = method == "auto"
+        # A family waiting for its first lease is still enabled.
+        iface[family] = _ordered_ip(
+            {**kernel, "enabled": True}, dynamic, settings if dynamic["dhcp"] else None
         )
 
 
-def _ordered_ip(ip: dict[str, Any], **dynamic: bool) -> dict[str, Any]:
-    """``enabled``, then how addresses are obtained, then the addresses."""
+# NetworkManager methods under which addresses come from the network.
+_DYNAMIC = {"ipv4": ("auto",), "ipv6": ("auto", "dhcp")}
+
+
+def _auto_options(settings: dict[str, Any]) -> dict[str, Any]:
+    """nmstate's auto-* keys from a profile's ipv4/ipv6 setting, NM's defaults filled in."""
+    out: dict[str, Any] = {
+        "auto-dns": not settings.get("ignore-auto-dns", False),
+        "auto-gateway": not settings.get("never-default", False),
+        "auto-routes": not settings.get("ignore-auto-routes", False),
+        "auto-route-table-id": settings.get("route-table", 0),
+    }
+    metric = settings.get("route-metric", -1)
+    if metric >= 0:
+        out["auto-route-metric"] = metric
+    return out
+
+
+def _ordered_ip(
+    ip: dict[str, Any], dynamic: dict[str, bool], settings: dict[str, Any] | None
+) -> dict[str, Any]:
+    """``enabled``, then how addresses are obtained and its options, then the addresses."""
     out: dict[str, Any] = {"enabled": ip["enabled"], **dynamic}
+    if settings is not None:
+        out.update(_auto_options(settings))
     out.update((k, v) for k, v in ip.items() if k not in out)
     return out
 
