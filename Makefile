@@ -23,7 +23,8 @@ $(STAMP): pyproject.toml
 	fi
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	# compat: a plain path entry; the default import hook costs every Python start ~10 ms.
+	$(PY) -m pip install -q -e '.[dev]' --config-settings editable_mode=compat
 	@touch $@
 
 demo: deps

@@ -1,0 +1,1 @@
+"""Benchmarks for nmstated's kernel monitor, signals and Show (``make bench``)."""
