@@ -258,6 +258,9 @@ def test_the_daemon_works_with_only_the_units_privileges(sandbox: Sandbox) -> No
         assert shown.error is None, shown
         applied = call(sandbox.bus_address, "ApplyAndWait", "sa{sv}", [STATIC.read_text(), {}])
         assert applied.error is None, applied
+        hostname = "hostname:\n  running: unit-privileges\n"
+        renamed = call(sandbox.bus_address, "ApplyAndWait", "sa{sv}", [hostname, {}])
+        assert renamed.error is None, renamed
         assert ipv4_addresses(sandbox, "eth1") == {"192.0.2.10/24"}
 
         daemon.proc.send_signal(signal.SIGTERM)

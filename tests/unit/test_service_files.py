@@ -74,7 +74,9 @@ def test_the_unit_is_a_notify_service_owning_the_bus_name() -> None:
 
 def test_the_unit_is_hardened() -> None:
     service = unit()["Service"]
-    assert service["CapabilityBoundingSet"] == "CAP_NET_ADMIN"
+    # netlink's receive buffer, and sethostname(2) for the running hostname
+    assert set(service["CapabilityBoundingSet"].split()) == {"CAP_NET_ADMIN", "CAP_SYS_ADMIN"}
+    assert "sethostname" in service["SystemCallFilter"].split()
     assert service["NoNewPrivileges"] == "yes"
     assert service["ProtectSystem"] == "strict"
     assert set(service["RestrictAddressFamilies"].split()) == {"AF_UNIX", "AF_NETLINK"}
