@@ -587,6 +587,14 @@ def _lay_over(
                 target.pop(key, None)
             else:
                 target[key] = value
+    # GetSettings hands back both spellings of addresses and routes; the old
+    # one cannot carry a route's table, type or options, and NetworkManager
+    # prefers it when both are sent.  Send only the full one.
+    for values in merged.values():
+        for full, legacy_keys in _LEGACY_KEYS.items():
+            if full in values:
+                for legacy in legacy_keys:
+                    values.pop(legacy, None)
     return merged
 
 
