@@ -35,3 +35,13 @@ def test_an_unrelated_change_keeps_a_route_in_its_table(nmstatectl: Ctl) -> None
     assert routes == "198.51.100.0/24 192.0.2.1 table=100"
     assert box.ip_json("route", "show", "table", "100", "198.51.100.0/24")
     assert not box.ip_json("route", "show", "table", "main", "198.51.100.0/24")
+
+
+def test_absent_nic_loses_its_profile_but_keeps_its_link(nmstatectl: Ctl) -> None:
+    box = nmstatectl.box
+    assert nmstatectl("apply", "-q", "-", stdin=ROUTED).returncode == 0
+    index = box.ip_json("link", "show", "eth4")[0]["ifindex"]
+    result = nmstatectl("apply", "-q", "-", stdin="interfaces:\n- name: eth4\n  state: absent\n")
+    assert result.returncode == 0, result.stderr
+    assert box.ip_json("link", "show", "eth4")[0]["ifindex"] == index
+    assert "eth4" not in box.nmcli("-t", "-f", "NAME", "connection", "show").stdout.split()

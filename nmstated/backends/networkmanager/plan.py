@@ -146,7 +146,11 @@ def make_plan(
         {**_existing_controllers(known), **_wanted_controllers(targets)},
         {**_existing_parents(known), **_wanted_parents(targets)},
     )
-    removals = [_removal(name, known.get(name, Known())) for name in gone]
+    # What the user knows as an ethernet NIC keeps its device when it goes
+    # absent (only its profiles go), whatever kind of link the kernel has
+    # behind it (a veth whose peer lives in another namespace, say).
+    nics = {i.name for i in absent if i.type == InterfaceType.ETHERNET}
+    removals = [_removal(name, known.get(name, Known()), name in nics) for name in gone]
     all_deps = order.dependencies(gone, _existing_controllers(known), _existing_parents(known))
     for iface in absent:
         # A veth goes before the peer it takes along (deleting either removes both links).
@@ -185,13 +189,16 @@ def _veth_peer(found: Known | None) -> str | None:
     return None
 
 
-def _removal(name: str, found: Known) -> Removal:
+def _removal(name: str, found: Known, nic: bool) -> Removal:
     device = found.device
     return Removal(
         name=name,
         profile_paths=tuple(path for path, _ in found.profiles),
         delete_device=bool(
-            device is not None and device.real and device.device_type in SOFTWARE_DEVICE_TYPES
+            not nic
+            and device is not None
+            and device.real
+            and device.device_type in SOFTWARE_DEVICE_TYPES
         ),
     )
 
