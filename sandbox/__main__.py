@@ -14,18 +14,23 @@ def main(argv: list[str] | None = None) -> int:
     start = sub.add_parser("start", help="start NetworkManager and nmstated in a new sandbox")
     start.add_argument("--nics", type=int, default=4, help="how many test NICs (default 4)")
     start.add_argument("--no-daemon", action="store_true", help="start NetworkManager only")
-    sub.add_parser("stop", help="stop every sandbox started on this machine")
+    stop = sub.add_parser("stop", help="stop the sandboxes started with `start`")
+    stop.add_argument(
+        "--all",
+        action="store_true",
+        help="stop every recorded sandbox, also those of test runs that crashed",
+    )
     sub.add_parser("status", help="list running sandboxes")
     args = parser.parse_args(argv)
 
     if args.command == "stop":
-        print(f"stopped {stop_all()} sandbox(es)")
+        print(f"stopped {stop_all(None if args.all else 'cli')} sandbox(es)")
         return 0
     if args.command == "status":
         for box in recorded():
             print(f"{box.netns}  bus={box.bus_address}  processes={sorted(box.processes)}")
         return 0
-    box = Sandbox(nic_count=args.nics)
+    box = Sandbox(nic_count=args.nics, origin="cli")
     try:
         box.start()
         if not args.no_daemon:

@@ -84,6 +84,9 @@ class Sandbox:
     nic_count: int = 4
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="nmstated-sb-")))
     processes: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # "cli" for sandboxes started by `python -m sandbox start` (make sandbox),
+    # which `stop` ends; test and demo sandboxes stop themselves.
+    origin: str = "code"
     _children: dict[str, subprocess.Popen[Any]] = field(default_factory=dict, repr=False)
 
     # -- names ---------------------------------------------------------------
@@ -231,6 +234,7 @@ class Sandbox:
             "workdir": str(self.workdir),
             "nic_count": self.nic_count,
             "processes": self.processes,
+            "origin": self.origin,
         }
         (RECORD_DIR / f"{self.ident}.json").write_text(json.dumps(record))
 
@@ -375,6 +379,7 @@ class Sandbox:
             nic_count=data["nic_count"],
             workdir=Path(data["workdir"]),
             processes={k: (int(v[0]), str(v[1])) for k, v in data["processes"].items()},
+            origin=data.get("origin", "code"),
         )
 
 
@@ -384,9 +389,9 @@ def recorded() -> list[Sandbox]:
     return [Sandbox.from_record(p) for p in sorted(RECORD_DIR.glob("*.json"))]
 
 
-def stop_all() -> int:
-    """Stop every sandbox recorded on this machine; returns how many."""
-    boxes = recorded()
+def stop_all(origin: str | None = None) -> int:
+    """Stop the recorded sandboxes (of one origin, or all); returns how many."""
+    boxes = [box for box in recorded() if origin is None or box.origin == origin]
     for box in boxes:
         box.stop()
     return len(boxes)

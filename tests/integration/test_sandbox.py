@@ -82,6 +82,16 @@ def test_make_sandbox_and_sandbox_stop_from_other_processes() -> None:
     assert_gone(box, pids)
 
 
+def test_sandbox_stop_leaves_other_sandboxes_alone(sandbox: Sandbox) -> None:
+    """`make sandbox-stop` must not pull a test's sandbox from under it."""
+    stopped = subprocess.run(
+        [sys.executable, "-m", "sandbox", "stop"], cwd=REPO, capture_output=True, text=True
+    )
+    assert stopped.returncode == 0, stopped.stderr
+    assert all(alive(pid) for pid, _ in sandbox.processes.values())
+    assert {sandbox.netns, sandbox.wire_netns} <= netns_names()
+
+
 def test_a_reused_pid_is_never_killed() -> None:
     require_root()
     bystander = subprocess.Popen(["sleep", "60"])
