@@ -107,3 +107,11 @@ def test_bad_input(shared_daemon: Sandbox, text: str, where: str) -> None:
 
 def test_the_table_is_big_enough() -> None:
     assert len({case[0] for case in BAD_INPUTS}) >= 20
+
+
+@pytest.mark.parametrize("seconds", [0, 86401, 2**32 - 1])
+def test_rollback_timeout_out_of_range(shared_daemon: Sandbox, seconds: int) -> None:
+    options = {"commit": Variant("b", False), "rollback-timeout": Variant("u", seconds)}
+    reply = call(shared_daemon.bus_address, "Apply", "sa{sv}", ["interfaces: []\n", options])
+    assert reply.error == "org.nmstate.Error.InvalidArgument"
+    assert reply.message.startswith(f"options.rollback-timeout: {seconds} is not between 1 and")
