@@ -18,12 +18,12 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from bench import latency, scale, storm
+from bench import latency, scale, storm, targets
 from sandbox import Sandbox
 from sandbox.core import REPO
 
 RESULTS = REPO / "bench-results"
-SCENARIOS = ("latency", "storm", "scale")
+SCENARIOS = ("latency", "storm", "scale", *targets.SCENARIOS)
 
 
 def in_sandbox(
@@ -120,6 +120,7 @@ def main() -> int:
         "--pairs", type=int, default=500, help="veth pairs at scale (2 interfaces each)"
     )
     parser.add_argument("--repeat", type=int, default=10, help="timed calls at scale")
+    targets.add_arguments(parser)
     parser.add_argument(
         "--only",
         nargs="+",
@@ -174,6 +175,7 @@ def main() -> int:
             ),
         ),
     ]
+    steps += targets.steps(args, in_sandbox)
     for scenario, key, measure in steps:
         if scenario in args.only:
             print(f"{key.replace('_', ' ')} ...", flush=True)
@@ -184,6 +186,7 @@ def main() -> int:
     target = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S', time.localtime(started))}.json"
     target.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
+    targets.print_table(results)
     print(f"\nwrote {Path(target).relative_to(REPO)}")
     return 0
 

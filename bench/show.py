@@ -11,6 +11,12 @@ address, a veth pair — with lo and eth2 about ten interfaces.
   as whole processes, each round followed by the floor ``ip -j addr``,
   ``ip -j route`` and ``nmcli -t dev`` as processes.
 * The daemon's resident memory after start and after these rounds.
+
+At scale (``measure_scale``: 1,000 interfaces, 10,000 routes, set up as in
+bench/scale.py) Show is timed twice per round, each next to the same floor:
+with nothing changed since the last Show (what it reuses, see
+nmstated/reuse.py, stays valid) and right after one route was added or
+removed (everything is built again).
 """
 
 from __future__ import annotations
@@ -22,11 +28,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dbus_fast import Message, MessageType, Variant
+from dbus_fast import Message, MessageType
 from dbus_fast.aio import MessageBus
 
-from bench.common import DaemonStats, Subscriber, mib
+from bench.common import DaemonStats, Subscriber, ip_batch, leave_alone, mib
 from bench.paired import Paired, run_timed
+from bench.scale import setup_commands
 from sandbox import Sandbox
 from sandbox.core import REPO
 
@@ -130,4 +137,31 @@ async def measure(box: Sandbox, rounds: int) -> dict[str, Any]:
         "nmstatectl_show_json": process["json"].result(),
         "daemon_rss_mib_after_start": mib(rss_started),
         "daemon_rss_mib_idle": mib(stats.rss_bytes()),
+    }
+
+
+async def measure_scale(box: Sandbox, pairs: int, routes: int, rounds: int) -> dict[str, Any]:
+    leave_alone(box, "sc*")
+    await asyncio.to_thread(ip_batch, box, setup_commands(pairs, routes))
+    sub = Subscriber(box.bus_address)
+    await sub.start()
+    stats = DaemonStats(box.processes["nmstated"][0])
+    try:
+        _, state = await sub.show()  # settles: every event taken in
+        unchanged, changed = Paired(), Paired()
+        for i in range(rounds):
+            elapsed, _ = await sub.show()
+            unchanged.add(elapsed, await asyncio.to_thread(run_timed, ip_floor(box)))
+            verb = "add" if i % 2 == 0 else "del"
+            await asyncio.to_thread(ip_batch, box, [f"route {verb} 198.18.0.1/32 dev sc0a"])
+            elapsed, _ = await sub.show()
+            changed.add(elapsed, await asyncio.to_thread(run_timed, ip_floor(box)))
+    finally:
+        sub.close()
+    return {
+        "interfaces": len(state["interfaces"]),
+        "routes_running": len(state["routes"]["running"]),
+        "show_unchanged": unchanged.result(),
+        "show_after_a_route_change": changed.result(),
+        "daemon_rss_mib": mib(stats.rss_bytes()),
     }

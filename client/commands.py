@@ -1,4 +1,9 @@
-"""What each nmstatectl command does, over D-Bus only."""
+"""What each nmstatectl command does, over D-Bus only.
+
+The one-shot commands use a blocking connection (client/api.py).  nmstated
+writes the YAML we print, so the client does not import PyYAML (~10 ms)
+except to print a dry run's diff.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +12,23 @@ import json
 import re
 import sys
 import time
-from typing import Any
-
-from dbus_fast import Variant
 
 from client import exits
-from client.bus import (
+from client.api import (
     FINAL_STATES,
     JOB,
     MANAGER,
     MANAGER_PATH,
     SETTLED_STATES,
-    Connection,
     JobView,
+    Nmstate,
 )
 from client.exits import ClientError, error_from_job
+from client.wire import Variant
+
+TYPE_CHECKING = False  # see client/wire.py: no typing import at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def read_input(path: str) -> str:
@@ -77,28 +84,32 @@ class Progress:
         print(line, file=sys.stderr)
 
 
-async def show(conn: Connection, args: argparse.Namespace) -> int:
-    text = await conn.show(args.names, "json" if args.json else "yaml", args.running_config)
-    print(text, end="" if text.endswith("\n") else "\n")
+def show(api: Nmstate, args: argparse.Namespace) -> int:
+    if args.json:  # nmstated writes JSON on one line, its quickest; indented for people
+        state = json.loads(api.show(args.names, "json", args.running_config))
+        print(json.dumps(state, indent=2))
+    else:
+        text = api.show(args.names, "yaml", args.running_config)
+        print(text, end="" if text.endswith("\n") else "\n")
     return exits.OK
 
 
-async def apply(conn: Connection, args: argparse.Namespace, texts: list[tuple[str, str]]) -> int:
+def apply(api: Nmstate, args: argparse.Namespace, texts: list[tuple[str, str]]) -> int:
     options = apply_options(args)
     progress = Progress(sys.stderr.isatty())
-    follower = await conn.follow_jobs(progress)
+    follower = api.follow_jobs(progress)
     for path, text in texts:
-        job = await conn.manager("Apply", "sa{sv}", text, options, changes=True)
+        job = api.manager("Apply", "sa{sv}", text, options, changes=True)
         progress.path = job
-        view = await follower.wait(job, SETTLED_STATES)
+        view = follower.wait(job, SETTLED_STATES)
         if view.state in FINAL_STATES and view.state != "succeeded":
             raise error_from_job(view.state, *view.error)
         if args.dry_run:
-            print_diff(json.loads(await conn.get(job, JOB, "Diff")))
+            print_diff(json.loads(api.get(job, JOB, "Diff")))
         elif not args.quiet:
             names = applied_names(text)
             if names:
-                print(await conn.show(names, "yaml"), end="")
+                print(api.show(names, "yaml"), end="")
         if view.state == "awaiting-commit":
             print_pending(view)
         if len(texts) > 1:
@@ -128,27 +139,27 @@ def print_diff(diff: dict[str, Any]) -> None:
     print(yaml.safe_dump(diff, sort_keys=False, default_flow_style=False), end="")
 
 
-async def decide(conn: Connection, args: argparse.Namespace) -> int:
+def decide(api: Nmstate, args: argparse.Namespace) -> int:
     """commit / rollback: the named job, or the one awaiting commit."""
     member = "Commit" if args.command == "commit" else "Rollback"
     target = args.job or "/"
-    await conn.manager(member, "o", target, changes=True)
+    api.manager(member, "o", target, changes=True)
     done = "committed" if member == "Commit" else "rolled back"
     print(f"job {target.rsplit('/', 1)[-1]}: {done}" if args.job else done)
     return exits.OK
 
 
-async def cancel(conn: Connection, args: argparse.Namespace) -> int:
-    await conn.call(args.job, JOB, "Cancel", changes=True)
-    view = JobView(args.job, await conn.get_all(args.job, JOB))
+def cancel(api: Nmstate, args: argparse.Namespace) -> int:
+    api.call(args.job, JOB, "Cancel", changes=True)
+    view = JobView(args.job, api.get_all(args.job, JOB))
     _, message = view.error
     print(f"job {view.id}: {view.state}" + (f": {message}" if message else ""))
     return exits.OK
 
 
-async def jobs(conn: Connection, args: argparse.Namespace) -> int:
-    paths = await conn.get(MANAGER_PATH, MANAGER, "Jobs")
-    views = [JobView(path, await conn.get_all(path, JOB)) for path in paths]
+def jobs(api: Nmstate, args: argparse.Namespace) -> int:
+    paths = api.get(MANAGER_PATH, MANAGER, "Jobs")
+    views = [JobView(path, api.get_all(path, JOB)) for path in paths]
     if args.json:
         print(json.dumps([job_dict(v) for v in views], indent=2))
         return exits.OK
@@ -180,9 +191,9 @@ def job_dict(view: JobView) -> dict[str, Any]:
     }
 
 
-async def version(conn: Connection, args: argparse.Namespace) -> int:
+def version(api: Nmstate, args: argparse.Namespace) -> int:
     print(f"nmstatectl {client_version()}")
-    print(f"nmstated {await conn.get(MANAGER_PATH, MANAGER, 'Version')}")
+    print(f"nmstated {api.get(MANAGER_PATH, MANAGER, 'Version')}")
     return exits.OK
 
 

@@ -1,21 +1,20 @@
 """nmstatectl — show and apply network state through the nmstated service.
 
 Everything goes over D-Bus to org.nmstate, so busctl and desktop tools can do
-what this client does.  The client never imports the daemon, and imports
-PyYAML only on the one path that needs it (printing a dry run's diff).
+what this client does.  The client never imports the daemon.  One-shot
+commands use a small blocking D-Bus connection (client/connection.py) and
+import PyYAML only to print YAML; only ``monitor`` runs an asyncio loop
+(dbus-fast), so the others start in a fraction of the time.
 Exit codes: see client/exits.py (and the man page generated from this parser).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
-from dbus_fast import DBusError
-
-from client import commands, exits, monitor
-from client.bus import Connection, job_path
+from client import commands, exits
+from client.api import Nmstate, job_path
 from client.exits import ClientError, error_from_dbus
 
 DESCRIPTION = (
@@ -143,30 +142,52 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     texts: list[tuple[str, str]] = []
     if args.command in ("apply", "set"):
         if args.no_commit and len(args.files) > 1:
             raise ClientError("--no-commit takes one FILE: commit it before the next", exits.USAGE)
         # Read every input before touching the bus: a typo in a path fails fast.
         texts = [(path, commands.read_input(path)) for path in args.files or ["-"]]
-    conn = await Connection.open()
+    if args.command == "monitor":
+        return run_monitor(args)
+    api = Nmstate.open()
     try:
         if args.command == "show":
-            return await commands.show(conn, args)
+            return commands.show(api, args)
         if args.command in ("apply", "set"):
-            return await commands.apply(conn, args, texts)
+            return commands.apply(api, args, texts)
         if args.command in ("commit", "rollback"):
-            return await commands.decide(conn, args)
+            return commands.decide(api, args)
         if args.command == "cancel":
-            return await commands.cancel(conn, args)
+            return commands.cancel(api, args)
         if args.command == "jobs":
-            return await commands.jobs(conn, args)
-        if args.command == "monitor":
-            return await monitor.watch(conn, args.names, args.json)
-        return await commands.version(conn, args)
+            return commands.jobs(api, args)
+        return commands.version(api, args)
     finally:
-        conn.close()
+        api.close()
+
+
+def run_monitor(args: argparse.Namespace) -> int:
+    """``monitor`` waits for signals for as long as it runs: asyncio and dbus-fast."""
+    import asyncio
+
+    from dbus_fast import DBusError
+
+    from client import monitor
+    from client.bus import Connection
+
+    async def watch() -> int:
+        conn = await Connection.open()
+        try:
+            return await monitor.watch(conn, args.names, args.json)
+        finally:
+            conn.close()
+
+    try:
+        return asyncio.run(watch())
+    except DBusError as err:
+        raise error_from_dbus(err.type, err.text) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,13 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         return exits.USAGE
     try:
-        return asyncio.run(run(args))
+        return run(args)
     except ClientError as err:
         print(f"nmstatectl: error: {err}", file=sys.stderr)
         return err.code
-    except DBusError as err:
-        failure = error_from_dbus(err.type, err.text)
-        print(f"nmstatectl: error: {failure}", file=sys.stderr)
-        return failure.code
     except KeyboardInterrupt:
         return 130

@@ -31,6 +31,7 @@ from nmstated.backends.networkmanager.client import (
 )
 from nmstated.errors import NmstateError
 from nmstated.model import InterfaceState, NetworkState
+from nmstated.reuse import RoutesView
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class CurrentStateReader:
         self._kernel = kernel
         self._ipr: Any = None
         self._lock = asyncio.Lock()
+        self._routes = RoutesView()  # reused while the kernel's routes are unchanged
 
     async def start(self) -> None:
         self._ipr = AsyncIPRoute()
@@ -95,7 +97,7 @@ class CurrentStateReader:
         filtered = patterns is not None
         names = select_names((link.name for link in snapshot.links.values()), patterns)
         interfaces = to_nmstate.interfaces(snapshot, names)
-        routes = to_nmstate.routes(snapshot, names if filtered else None)
+        routes = self._routes.routes(snapshot, names if filtered else None)
         rules = to_nmstate.route_rules(snapshot)
         if filtered:
             wanted = set(names)

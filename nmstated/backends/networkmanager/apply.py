@@ -21,10 +21,10 @@ calls ``undo`` for what checkpoints do not cover (DNS, hostname).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from dbus_fast import Message
 
@@ -33,7 +33,6 @@ from nmstated.backends.networkmanager import dns as nm_dns
 from nmstated.backends.networkmanager import hostname as nm_hostname
 from nmstated.backends.networkmanager import plan as nm_plan
 from nmstated.backends.networkmanager.client import (
-    ACTIVE,
     DEVICE,
     Device,
     DeviceState,
@@ -60,8 +59,11 @@ DEVICE_REASONS = {
     65: "the IP method is not supported",
     67: "the peer could not be found",
 }
-VETH = "org.freedesktop.NetworkManager.Device.Veth"
 _VETH_DEVICE_TYPE = 20
+# Interfaces that take ports: NetworkManager holds their IP configuration
+# until a port brings carrier.
+CONTROLLER_TYPES = frozenset({InterfaceType.LINUX_BRIDGE, InterfaceType.BOND, InterfaceType.VRF})
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +107,7 @@ class NetworkManagerApplier:
         for step in plan.downs:
             await self._deactivate(step, (devices or {}).get(step.name, _device(known, step.name)))
         if plan.ups:
-            devices = await self._nm.devices()
-            for step in plan.ups:
-                await self._bring_up(step, paths[step.name], devices.get(step.name), known)
+            await self._bring_up_all(plan.ups, paths, known)
         if desired.dns is not None and desired.dns.config is not None:
             await self._apply_dns(desired)
         if desired.hostname is not None:
@@ -151,19 +151,14 @@ class NetworkManagerApplier:
         return known
 
     async def _active_profiles(self, devices: Iterable[Device]) -> dict[str, str]:
-        """Device path → path of the profile active on it."""
-        active = [d for d in devices if d.is_active]
-        results = await asyncio.gather(
-            *(self._nm.get_property(d.active_connection, ACTIVE, "Connection") for d in active),
-            return_exceptions=True,
-        )
+        """Device path → path of the profile active on it (NetworkManager's objects,
+        kept in memory: no call per device)."""
         out: dict[str, str] = {}
-        for device, result in zip(active, results, strict=True):
-            if isinstance(result, BaseException):
-                if not isinstance(result, NmstateError):
-                    raise result
-                continue  # deactivated meanwhile
-            out[device.path] = str(result)
+        for device in devices:
+            if device.is_active:
+                profile = await self._nm.active_profile(device.active_connection)
+                if profile is not None:  # None: deactivated meanwhile
+                    out[device.path] = profile
         return out
 
     async def _veth_peers(
@@ -173,12 +168,9 @@ class NetworkManagerApplier:
         names_by_path = {d.path: d.name for d in devices.values()}
         out: dict[str, str] = {}
         for device in veths:
-            try:
-                peer_path = await self._nm.get_property(device.path, VETH, "Peer")
-            except NmstateError:
-                continue
-            if str(peer_path) in names_by_path:
-                out[device.name] = names_by_path[str(peer_path)]
+            peer_path = await self._nm.veth_peer(device.path)
+            if peer_path in names_by_path:
+                out[device.name] = names_by_path[peer_path]
         return out
 
     # -- steps ------------------------------------------------------------------------------
@@ -244,16 +236,52 @@ class NetworkManagerApplier:
             await self._nm.disconnect(device, ACTIVATION_TIMEOUT)
             self.writes += 1
 
+    async def _bring_up_all(
+        self,
+        ups: Iterable[nm_plan.Step],
+        paths: Mapping[str, str | None],
+        known: Mapping[str, nm_plan.Known],
+    ) -> None:
+        """Bring up in plan order.  A controller's activation is only waited for
+        until it can take its ports; the rest of its wait comes after its ports'."""
+        failures: dict[str, int] = {}
+
+        def on_signal(msg: Message) -> None:
+            # Device.StateChanged(new, old, reason): why a device failed, which
+            # the active connection only reports as "the device disconnected".
+            if msg.interface == DEVICE and msg.member == "StateChanged" and msg.path:
+                new, _, reason = msg.body
+                if new == DeviceState.FAILED:
+                    failures[msg.path] = int(reason)
+
+        stop_watching = await self._nm.watch(on_signal)
+        try:
+            devices = await self._nm.devices()
+            controllers: list[tuple[nm_plan.Step, str]] = []
+            for step in ups:
+                active = await self._bring_up(
+                    step, paths[step.name], devices.get(step.name), known, failures
+                )
+                if active is not None:
+                    controllers.append((step, active))
+            for step, active in controllers:
+                waiting = self._nm.wait_activated(active, step.name, ACTIVATION_TIMEOUT)
+                await self._activation(step, paths[step.name], known, failures, waiting)
+        finally:
+            stop_watching()
+
     async def _bring_up(
         self,
         step: nm_plan.Step,
         path: str | None,
         device: Device | None,
         known: Mapping[str, nm_plan.Known],
-    ) -> None:
+        failures: Mapping[str, int],
+    ) -> str | None:
+        """Returns the active connection of a controller still activating, else None."""
         iface = step.iface
         if path is None:
-            return
+            return None
         if device is None and iface.type in (InterfaceType.ETHERNET, InterfaceType.LOOPBACK):
             raise NotSupported(
                 f"{iface.name}: no {iface.type} device named {iface.name} exists "
@@ -272,43 +300,55 @@ class NetworkManagerApplier:
                 or self._already_satisfied(_without_ports(iface))
             ):
                 log.debug("%s already as desired", iface.name)
-                return
+                return None
             self._progress(f"reapplying {iface.name}")
             try:
                 await self._nm.reapply(device.path, iface.name)
                 self.writes += 1
-                return
+                return None
             except BackendError as err:
                 log.info("%s: reapply refused (%s); activating instead", iface.name, err.message)
         elif step.action == nm_plan.Action.PROFILE:
-            return  # saved; it takes effect when the interface is next activated
+            return None  # saved; it takes effect when the interface is next activated
         self._progress(f"activating {iface.name}")
         self.writes += 1
-        failures: dict[str, int] = {}
+        controller = iface.type in CONTROLLER_TYPES
+        active = await self._activation(
+            step,
+            path,
+            known,
+            failures,
+            self._nm.activate(
+                path,
+                device.path if device is not None else "/",
+                iface.name,
+                ACTIVATION_TIMEOUT,
+                controller=controller,
+            ),
+        )
+        return active if controller else None
 
-        def on_signal(msg: Message) -> None:
-            # Device.StateChanged(new, old, reason): why a device failed, which
-            # the active connection only reports as "the device disconnected".
-            if msg.interface == DEVICE and msg.member == "StateChanged" and msg.path:
-                new, _, reason = msg.body
-                if new == DeviceState.FAILED:
-                    failures[msg.path] = int(reason)
-
-        stop_watching = await self._nm.watch(on_signal)
+    async def _activation(
+        self,
+        step: nm_plan.Step,
+        path: str | None,
+        known: Mapping[str, nm_plan.Known],
+        failures: Mapping[str, int],
+        waiting: Awaitable[T],
+    ) -> T:
+        """*waiting*'s result; if the activation failed, what this apply created for
+        the interface goes, and the error says why the device failed when it can."""
+        name = step.iface.name
         try:
-            await self._nm.activate(
-                path, device.path if device is not None else "/", iface.name, ACTIVATION_TIMEOUT
-            )
+            return await waiting
         except BackendError as err:
-            failed = (await self._nm.devices()).get(iface.name)
-            if not _existed(known, iface.name):
-                await self._remove_failed(iface.name, path if step.path is None else None)
+            failed = (await self._nm.devices()).get(name)
+            if not _existed(known, name):
+                await self._remove_failed(name, path if step.path is None else None)
             reason = DEVICE_REASONS.get(failures.get(failed.path, 0)) if failed else None
             if reason is None:
                 raise
             raise BackendError(f"{err.message}: {reason}") from None
-        finally:
-            stop_watching()
 
     async def _remove_failed(self, name: str, new_profile: str | None) -> None:
         """What this apply created for an interface that could not be activated goes now.

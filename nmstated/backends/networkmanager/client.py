@@ -2,19 +2,22 @@
 
 We send plain messages instead of building introspected proxies: a proxy
 costs an Introspect round trip per object, and NetworkManager has many.
+Devices, active connections and profiles are read from an in-memory copy
+kept current from NetworkManager's signals (``objects.ObjectCache``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from dbus_fast import DBusError, Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 
+from nmstated.backends.networkmanager.objects import ObjectCache
 from nmstated.errors import BackendError, Conflict, NmstateError, NotSupported, Timeout
 
 log = logging.getLogger(__name__)
@@ -27,8 +30,16 @@ CONNECTION = SETTINGS + ".Connection"
 DEVICE = NM + ".Device"
 ACTIVE = NM + ".Connection.Active"
 PROPS = "org.freedesktop.DBus.Properties"
+PEER = "org.freedesktop.DBus.Peer"
+OBJECT_MANAGER = "org.freedesktop.DBus.ObjectManager"
+OBJECT_MANAGER_PATH = "/org/freedesktop"
+# Calls in flight at once when one is needed per object: the bus allows each
+# connection a bounded number of pending replies (128 by default).
+MAX_IN_FLIGHT = 32
 
 Settings = dict[str, dict[str, Variant]]
+T = TypeVar("T")
+VETH = NM + ".Device.Veth"
 # AddConnection2/Update2 flag: no autoconnect until the profile is activated by hand.
 BLOCK_AUTOCONNECT = 0x20
 
@@ -47,6 +58,13 @@ class ActiveState:
     ACTIVATED = 2
     DEACTIVATING = 3
     DEACTIVATED = 4
+
+
+class ActivationFlag:
+    """NMActivationStateFlags (Connection.Active's StateFlags)."""
+
+    IS_CONTROLLER = 0x1  # NetworkManager calls it IS_MASTER
+    LAYER2_READY = 0x4
 
 
 def translate_error(err: DBusError, doing: str) -> NmstateError:
@@ -95,6 +113,12 @@ class NetworkManagerClient:
         self._match_added = False
         self._signal_count = 0
         self._signal_waiters: set[asyncio.Future[None]] = set()
+        self._objects = ObjectCache()
+
+    @property
+    def bus(self) -> MessageBus:
+        """The connection, for the few calls that go to other services (e.g. hostnamed)."""
+        return self._bus
 
     # -- plumbing ------------------------------------------------------------
     async def call(
@@ -135,6 +159,7 @@ class NetworkManagerClient:
         """Receive NetworkManager's signals; do this before any action we wait on."""
         if self._match_added:
             return
+        self._bus.add_message_handler(self._objects.on_message)
         self._bus.add_message_handler(self._on_message)
         await self._bus.call(
             Message(
@@ -203,17 +228,38 @@ class NetworkManagerClient:
     async def version(self) -> str:
         return str(await self.get_property(NM_PATH, NM, "Version"))
 
+    async def _objects_current(self) -> ObjectCache:
+        """The object copy, loaded, and holding every change NetworkManager made
+        before this call (a Ping barrier: its signals come before its reply)."""
+        await self.subscribe()
+        if self._objects.loaded:
+            await self.call(NM_PATH, PEER, "Ping", doing="reading NetworkManager's objects")
+            return self._objects
+        for _ in range(3):  # NetworkManager may restart while we load
+            msg = Message(
+                destination=NM,
+                path=OBJECT_MANAGER_PATH,
+                interface=OBJECT_MANAGER,
+                member="GetManagedObjects",
+            )
+            msg.serial = self._bus.next_serial()
+            self._objects.loading(msg.serial)
+            reply = await self._bus.call(msg)
+            assert reply is not None
+            if reply.message_type == MessageType.ERROR:
+                text = str(reply.body[0]) if reply.body else ""
+                err = DBusError(reply.error_name or "", text)
+                raise translate_error(err, "reading NetworkManager's objects")
+            if self._objects.loaded:
+                return self._objects
+        raise BackendError("reading NetworkManager's objects: NetworkManager keeps restarting")
+
     async def devices(self) -> dict[str, Device]:
-        (paths,) = await self.call(NM_PATH, NM, "GetAllDevices")
-        results = await asyncio.gather(
-            *(self.get_all(p, DEVICE) for p in paths), return_exceptions=True
-        )
+        objects = await self._objects_current()
         devices: dict[str, Device] = {}
-        for path, props in zip(paths, results, strict=True):
-            if isinstance(props, BaseException):
-                if isinstance(props, NmstateError):
-                    continue  # removed between the list and the read
-                raise props
+        for path in objects.paths(DEVICE):
+            props = objects.props(path, DEVICE)
+            assert props is not None
             dev = Device(
                 path=path,
                 name=props["Interface"],
@@ -229,20 +275,49 @@ class NetworkManagerClient:
         return devices
 
     async def connections(self) -> dict[str, Settings]:
-        """Every saved profile, by object path."""
-        (paths,) = await self.call(SETTINGS_PATH, SETTINGS, "ListConnections")
-        results = await asyncio.gather(
-            *(self.call(p, CONNECTION, "GetSettings", doing="reading profiles") for p in paths),
-            return_exceptions=True,
+        """Every saved profile, by object path (settings fetched once, until changed)."""
+        objects = await self._objects_current()
+        paths = objects.paths(CONNECTION)
+        missing = [path for path in paths if objects.settings(path) is None]
+        versions = {path: objects.settings_version(path) for path in missing}
+        results = await self._bounded(
+            [self.call(p, CONNECTION, "GetSettings", doing="reading profiles") for p in missing]
         )
-        profiles: dict[str, Settings] = {}
-        for path, body in zip(paths, results, strict=True):
+        fetched: dict[str, Settings] = {}
+        for path, body in zip(missing, results, strict=True):
             if isinstance(body, BaseException):
                 if isinstance(body, NmstateError):
                     continue  # deleted between the list and the read
                 raise body
-            profiles[path] = body[0]
+            fetched[path] = body[0]
+            objects.keep_settings(path, body[0], versions[path])
+        profiles: dict[str, Settings] = {}
+        for path in paths:
+            settings = fetched.get(path) or objects.settings(path)
+            if settings is not None:  # callers build on copies, never on the kept one
+                profiles[path] = {name: dict(values) for name, values in settings.items()}
         return profiles
+
+    async def active_profile(self, active_connection: str) -> str | None:
+        """The profile an active connection runs (None: it is gone)."""
+        props = (await self._objects_current()).props(active_connection, ACTIVE)
+        return None if props is None else str(props["Connection"])
+
+    async def veth_peer(self, device: str) -> str | None:
+        """The object path of a veth's other end (None: not known to NetworkManager)."""
+        props = (await self._objects_current()).props(device, VETH)
+        return None if props is None else str(props["Peer"])
+
+    @staticmethod
+    async def _bounded(calls: list[Coroutine[Any, Any, T]]) -> list[T | BaseException]:
+        """Run *calls* with at most MAX_IN_FLIGHT at once; results (or errors) in order."""
+        gate = asyncio.Semaphore(MAX_IN_FLIGHT)
+
+        async def one(call: Coroutine[Any, Any, T]) -> T:
+            async with gate:
+                return await call
+
+        return await asyncio.gather(*(one(c) for c in calls), return_exceptions=True)
 
     async def applied_connection(self, device: str) -> tuple[Settings, int]:
         settings, version = await self.call(device, DEVICE, "GetAppliedConnection", "u", [0])
@@ -281,9 +356,19 @@ class NetworkManagerClient:
         await self.call(path, CONNECTION, "Delete", doing="deleting a profile")
 
     # -- devices ------------------------------------------------------------------
-    async def activate(self, connection: str, device: str, name: str, timeout: float) -> None:
-        """Activate and wait for the result, told by NetworkManager's signals."""
-        await self.subscribe()
+    async def activate(
+        self, connection: str, device: str, name: str, timeout: float, *, controller: bool = False
+    ) -> str:
+        """Activate and wait for the result, told by NetworkManager's signals; returns
+        the active connection's path.
+
+        For a *controller* the wait ends once NetworkManager is ready to attach
+        its ports (layer 2 ready): it holds a controller's IP configuration until
+        a port brings carrier, so waiting for "activated" first would only wait
+        for the ports we have not activated yet (nmcli reports "master waiting for
+        slaves" there).  ``wait_activated`` then waits for the rest.
+        """
+        await self._objects_current()  # its copy tells the states from here on
         states: dict[str, asyncio.Future[tuple[int, int]]] = {}
         loop = asyncio.get_running_loop()
 
@@ -306,28 +391,48 @@ class NetworkManagerClient:
                 doing=f"activating {name}",
             )
             fut = states.setdefault(active, loop.create_future())
-            if not fut.done():
-                # The signal may have gone out before we knew the path: ask once.
-                # (It may also arrive while we ask, or the object be gone already.)
-                try:
-                    current = await self.get_property(active, ACTIVE, "State")
-                except NmstateError:
-                    if not fut.done():
-                        raise
-                else:
-                    final = current in (ActiveState.ACTIVATED, ActiveState.DEACTIVATED)
-                    if final and not fut.done():
-                        fut.set_result((current, 0))
-            try:
-                state, reason = await asyncio.wait_for(fut, timeout)
-            except TimeoutError:
-                raise Timeout(f"{name}: not activated within {timeout:.0f} s") from None
+            deadline = loop.time() + timeout
+            while not fut.done():
+                if controller and self._ready_for_ports(active):
+                    return str(active)
+                seen = self._signal_count
+                remaining = deadline - loop.time()
+                if remaining <= 0 or not await self.wait_for_signal(seen, remaining):
+                    raise Timeout(f"{name}: not activated within {timeout:.0f} s")
+            state, reason = fut.result()
             if state != ActiveState.ACTIVATED:
                 raise BackendError(
                     f"{name}: activation failed ({ACTIVE_REASONS.get(reason, f'reason {reason}')})"
                 )
+            return str(active)
         finally:
             self._signal_watchers.remove(watch)
+
+    async def wait_activated(self, active: str, name: str, timeout: float) -> None:
+        """Until an activation started by ``activate(controller=True)`` has ended."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            props = self._objects.props(active, ACTIVE) if self._objects.loaded else None
+            state = int(props["State"]) if props is not None else None
+            if state == ActiveState.ACTIVATED:
+                return
+            if self._objects.loaded and state in (None, ActiveState.DEACTIVATED):
+                raise BackendError(f"{name}: activation failed after its ports were attached")
+            seen = self._signal_count
+            remaining = deadline - loop.time()
+            if remaining <= 0 or not await self.wait_for_signal(seen, remaining):
+                raise Timeout(f"{name}: not activated within {timeout:.0f} s")
+
+    def _ready_for_ports(self, active: str) -> bool:
+        """Is this controller's activation waiting for its ports (layer 2 ready)?"""
+        props = self._objects.props(active, ACTIVE) if self._objects.loaded else None
+        if props is None:
+            return False
+        ready = ActivationFlag.IS_CONTROLLER | ActivationFlag.LAYER2_READY
+        return bool(
+            props["State"] == ActiveState.ACTIVATING and props["StateFlags"] & ready == ready
+        )
 
     async def reapply(self, device: str, name: str) -> None:
         await self.call(
