@@ -729,6 +729,20 @@ def test_ipv6_disabled_by_sysctl() -> None:
     assert iface["ipv4"]["enabled"] is True
 
 
+def test_ipv6_addresses_win_over_a_stale_disable_ipv6() -> None:
+    """The flag changes without a link event; the addresses it would remove are the truth."""
+    af_spec = (
+        "IFLA_AF_SPEC",
+        {"attrs": [("AF_INET6", {"attrs": [("IFLA_INET6_CONF", {"disable_ipv6": 1})]})]},
+    )
+    snap = snapshot([link_msg(2, "eth0", extra=[af_spec])], [addr_msg(2, "2001:db8::1", 64)])
+    assert snap.links[2].ipv6_disabled is True
+    assert to_nmstate.interfaces(snap)[0]["ipv6"] == {
+        "enabled": True,
+        "address": [{"ip": "2001:db8::1", "prefix-length": 64}],
+    }
+
+
 def test_ipv6_enabled_by_sysctl_from_encoded_message() -> None:
     af_spec = (
         "IFLA_AF_SPEC",

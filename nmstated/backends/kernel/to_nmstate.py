@@ -480,8 +480,9 @@ def _ip(
     include_link_local: bool,
 ) -> dict[str, Any]:
     mine = [address for address in addresses if address.family == family]
-    if family == AF_INET6 and link.ipv6_disabled:
-        return {"enabled": False}
+    # No address means off.  disable_ipv6 is not consulted: the kernel drops
+    # every IPv6 address when it is set, and its changes come without a link
+    # event, so a cached copy of it can be stale while the addresses are not.
     if not mine:
         return {"enabled": False}
     listed: list[dict[str, Any]] = []
