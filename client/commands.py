@@ -32,17 +32,28 @@ if TYPE_CHECKING:
 
 
 def read_input(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
+    """The text of a state file ('-': standard input), checked to fit in a D-Bus string."""
+    where = "standard input" if path == "-" else path
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
+        if path == "-":
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ClientError(f"{path}: no such file", exits.NO_INPUT) from None
-    except UnicodeDecodeError:
-        raise ClientError(f"{path}: not UTF-8 text", exits.INVALID_INPUT) from None
+    except UnicodeDecodeError as err:
+        raise ClientError(
+            f"{where}: not UTF-8 text (byte {err.start} is 0x{raw[err.start]:02x})",
+            exits.INVALID_INPUT,
+        ) from None
     except OSError as err:
-        raise ClientError(f"{path}: {err.strerror}", exits.NO_INPUT) from None
+        raise ClientError(f"{where}: {err.strerror}", exits.NO_INPUT) from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ClientError(f"{where}: line {line}: a NUL character", exits.INVALID_INPUT)
+    return text
 
 
 def applied_names(text: str) -> list[str]:
@@ -150,6 +161,11 @@ def decide(api: Nmstate, args: argparse.Namespace) -> int:
 
 
 def cancel(api: Nmstate, args: argparse.Namespace) -> int:
+    if args.job not in api.get(MANAGER_PATH, MANAGER, "Jobs"):
+        raise ClientError(
+            f"no job {args.job} (unknown, or finished long ago and forgotten)",
+            exits.INVALID_INPUT,
+        )
     api.call(args.job, JOB, "Cancel", changes=True)
     view = JobView(args.job, api.get_all(args.job, JOB))
     _, message = view.error

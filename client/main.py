@@ -11,6 +11,7 @@ Exit codes: see client/exits.py (and the man page generated from this parser).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from client import commands, exits
@@ -206,3 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         return err.code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`nmstatectl show | head`): that is not an error of ours.
+        # Point stdout at /dev/null so the interpreter's final flush stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return exits.OK
