@@ -320,7 +320,7 @@ class NetworkManagerApplier:
             failures,
             self._nm.activate(
                 path,
-                device.path if device is not None else "/",
+                device.path if device is not None and device.real else "/",
                 iface.name,
                 ACTIVATION_TIMEOUT,
                 controller=controller,
