@@ -112,6 +112,7 @@ def apply(api: Nmstate, args: argparse.Namespace, texts: list[tuple[str, str]]) 
     for path, text in texts:
         job = api.manager("Apply", "sa{sv}", text, options, changes=True)
         progress.path = job
+        say_what_it_waits_for(api, job)
         view = follower.wait(job, SETTLED_STATES)
         if view.state in FINAL_STATES and view.state != "succeeded":
             raise error_from_job(view.state, *view.error)
@@ -126,6 +127,23 @@ def apply(api: Nmstate, args: argparse.Namespace, texts: list[tuple[str, str]]) 
         if len(texts) > 1:
             print(f"# applied {path}", file=sys.stderr)
     return exits.OK
+
+
+def say_what_it_waits_for(api: Nmstate, job: str) -> None:
+    """A job queued behind one awaiting commit may wait until that one's deadline: say so."""
+    if api.get(job, JOB, "State") != "queued":
+        return
+    for other in api.get(MANAGER_PATH, MANAGER, "Jobs"):
+        view = JobView(other, api.get_all(other, JOB))
+        if view.state == "awaiting-commit":
+            deadline = int(view.props.get("RollbackDeadline", 0)) / 1_000_000
+            when = time.strftime("%H:%M:%S", time.localtime(deadline))
+            print(
+                f"nmstatectl: job {job.rsplit('/', 1)[-1]} waits for job {view.id}, which awaits "
+                f"commit (rolled back at {when} unless committed)",
+                file=sys.stderr,
+            )
+            return
 
 
 def print_pending(view: JobView) -> None:
