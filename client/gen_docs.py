@@ -38,7 +38,7 @@ EXAMPLES = [
     ),
     ("See what a state would change, changing nothing:", "nmstatectl apply --dry-run new.yml"),
 ]
-SEE_ALSO = "nmstated(8), busctl(1), nmcli(1)"
+SEE_ALSO = "busctl(1), nmcli(1), NetworkManager(8)"
 
 
 @dataclass(frozen=True)
