@@ -29,6 +29,7 @@ exactly; the methods that meet one return ``None`` (or say so in
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -110,6 +111,9 @@ def _route_oifs(route: Route) -> set[int]:
     return found
 
 
+_REMOVED_LINKS_KEPT = 4096
+
+
 class KernelCache:
     def __init__(self) -> None:
         self._links: dict[int, Link] = {}
@@ -119,6 +123,10 @@ class KernelCache:
         self._routes: dict[RouteIdentity, Route] = {}
         self._slots: dict[RouteSlot, set[RouteIdentity]] = {}
         self._rules: dict[RuleKey, Rule] = {}
+        # Indexes of links removed lately: the kernel announces the deletion of
+        # some of their routes after the link's own (IPv6 fe80::/64, ff00::/8…);
+        # those are already gone from here.  Link indexes are not reused soon.
+        self._removed: deque[int] = deque(maxlen=_REMOVED_LINKS_KEPT)
 
     # -- reading ---------------------------------------------------------------
     @property
@@ -180,6 +188,7 @@ class KernelCache:
         old = self._links.pop(index, None)
         if old is None:
             return LinkUpdate((), False)
+        self._removed.append(index)
         if self._index_of.get(old.name) == index:
             del self._index_of[old.name]
         changes: list[Change] = []
@@ -266,6 +275,9 @@ class KernelCache:
         identity = route_identity(route)
         old = self._routes.get(identity)
         if old is None:
+            oifs = _route_oifs(route)
+            if oifs and oifs <= set(self._removed):
+                return ()  # it went with its link, and so did our copy
             # Nothing with this identity: fine if the slot is empty too;
             # otherwise we cannot tell which route went.
             return () if not self._slots.get(route_slot(route)) else None

@@ -226,3 +226,18 @@ def test_a_snapshot_does_not_change_with_the_cache() -> None:
     cache.put_link(link(3, "b"))
     cache.put_route(route("10.1.0.0/24"), replace=False)
     assert list(snap.links) == [2] and snap.routes == ()
+
+
+def test_deleting_a_route_that_went_with_its_link_needs_no_re_read() -> None:
+    """After a link goes, the kernel still announces some of its routes' deletion.
+
+    They share a slot with the same routes of other links (fe80::/64 on every
+    link); asking for a full re-read each time made removing N links cost N dumps.
+    """
+    cache = cache_with(link(2, "a"), link(3, "b"))
+    for oif in (2, 3):
+        cache.put_route(route("fe80::/64", oif=oif, family=AF_INET6, metric=256), replace=False)
+    cache.remove_link(2)
+    late = route("fe80::/64", oif=2, family=AF_INET6, metric=256)
+    assert cache.remove_route(late) == ()
+    assert [r.oif for r in cache.snapshot().routes] == [3]
