@@ -38,8 +38,19 @@ def seconds_argument(text: str) -> int:
     return int(text)
 
 
+class _PrintVersion(argparse.Action):
+    """``--version``: the client's version, looked up only when asked for (it costs an import)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object, **__: object) -> None:
+        print(f"nmstatectl {commands.client_version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nmstatectl", description=DESCRIPTION)
+    parser.add_argument(
+        "--version", nargs=0, action=_PrintVersion, help="print the client's version and exit"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     show = sub.add_parser(

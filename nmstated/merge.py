@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from nmstated.errors import InvalidArgument
-from nmstated.model import Interface, InterfaceState, NetworkState
+from nmstated.model import Interface, InterfaceState, InterfaceType, NetworkState
 from nmstated.schema import new_interface_problems
 
 # Type sections whose ``base-iface`` makes an interface the child of another.
@@ -143,6 +143,16 @@ def check_against_current(desired: NetworkState, current: NetworkState) -> None:
     """What can be known wrong before touching anything (e.g. a NIC that does not exist)."""
     existing = {iface.name for iface in current.interfaces}
     problems = new_interface_problems(desired.to_dict(), existing)
+    for index, iface in enumerate(desired.interfaces):
+        now = current.interface(iface.name)
+        if (
+            iface.effective_state == InterfaceState.ABSENT
+            and now is not None
+            and now.type == InterfaceType.LOOPBACK
+        ):
+            problems.append(
+                f"interfaces[{index}]: the loopback interface {iface.name} cannot be removed"
+            )
     if problems:
         raise InvalidArgument("; ".join(problems) + "; nothing was changed")
 

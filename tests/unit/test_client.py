@@ -114,3 +114,8 @@ def test_the_client_imports_neither_the_daemon_nor_yaml() -> None:
         [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_version_option(capsys: pytest.CaptureFixture[str]) -> None:
+    assert ctl.main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("nmstatectl ")

@@ -200,3 +200,9 @@ def test_merge_never_touches_unlisted_interfaces(
         ),
     )
     assert {i.name for i in planned.interfaces} == named
+
+
+def test_loopback_cannot_go_absent() -> None:
+    current = state({"name": "lo", "type": "loopback"})
+    with pytest.raises(InvalidArgument, match=r"interfaces\[0\]: the loopback interface lo"):
+        plan_input(state({"name": "lo", "state": "absent"}), current)
