@@ -9,6 +9,8 @@ from typing import Any
 from sandbox import Sandbox
 from tests.helpers import Ctl
 
+# `onlink`: NetworkManager takes the new veth over as an external device while
+# this runs, and the kernel may briefly not count the gateway as reachable.
 SETUP = """\
 link add va type veth peer name vb
 link set va up
@@ -22,7 +24,7 @@ link set br0 up
 link add vx0 type vxlan id 42 dev eth3 local 198.51.100.1 remote 198.51.100.2 dstport 4789
 link set vx0 mtu 1400
 link add mv0 link eth4 type macvlan mode bridge
-route add 203.0.113.0/24 via 198.51.100.254 dev va proto static
+route add 203.0.113.0/24 via 198.51.100.254 dev va onlink proto static
 """
 
 
