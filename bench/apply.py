@@ -32,6 +32,7 @@ from dbus_fast.aio import MessageBus
 from bench.common import DaemonStats
 from bench.paired import Paired, run_timed, spread
 from bench.show import NMSTATECTL, apply_and_wait, byte_compile
+from nmstated.backends.networkmanager.client import add_match
 from sandbox import Sandbox
 
 JOB = "org.nmstate.Job"
@@ -59,17 +60,8 @@ class JobClock:
                 self._committing.setdefault(msg.path or "", time.perf_counter())
 
         self.bus.add_message_handler(on_message)
-        await self.bus.call(
-            Message(
-                destination="org.freedesktop.DBus",
-                path="/org/freedesktop/DBus",
-                interface="org.freedesktop.DBus",
-                member="AddMatch",
-                signature="s",
-                body=[
-                    f"type='signal',sender='org.nmstate',member='PropertiesChanged',arg0='{JOB}'"
-                ],
-            )
+        await add_match(
+            self.bus, f"type='signal',sender='org.nmstate',member='PropertiesChanged',arg0='{JOB}'"
         )
 
     async def apply(self, state: str) -> tuple[float, float]:

@@ -17,6 +17,7 @@ from typing import Any
 from dbus_fast import Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 
+from nmstated.backends.networkmanager.client import add_match
 from sandbox import Sandbox
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -91,15 +92,8 @@ class Subscriber:
                 self.signals.put_nowait(BusSignal(member, list(msg.body), time.monotonic()))
 
         self.bus.add_message_handler(on_message)
-        await self.bus.call(
-            Message(
-                destination="org.freedesktop.DBus",
-                path="/org/freedesktop/DBus",
-                interface="org.freedesktop.DBus",
-                member="AddMatch",
-                signature="s",
-                body=["type='signal',sender='org.nmstate',interface='org.nmstate.Manager'"],
-            )
+        await add_match(
+            self.bus, "type='signal',sender='org.nmstate',interface='org.nmstate.Manager'"
         )
 
     async def wait_delta(

@@ -80,6 +80,20 @@ def translate_error(err: DBusError, doing: str) -> NmstateError:
     return BackendError(f"{doing}: NetworkManager says: {reason}")
 
 
+async def add_match(bus: MessageBus, rule: str) -> None:
+    """Ask the bus daemon to route the signals matching *rule* to us."""
+    await bus.call(
+        Message(
+            destination="org.freedesktop.DBus",
+            path="/org/freedesktop/DBus",
+            interface="org.freedesktop.DBus",
+            member="AddMatch",
+            signature="s",
+            body=[rule],
+        )
+    )
+
+
 def unwrap(value: Any) -> Any:
     """A D-Bus value without its Variant wrappers, however deeply nested."""
     if isinstance(value, Variant):
@@ -161,29 +175,11 @@ class NetworkManagerClient:
             return
         self._bus.add_message_handler(self._objects.on_message)
         self._bus.add_message_handler(self._on_message)
-        await self._bus.call(
-            Message(
-                destination="org.freedesktop.DBus",
-                path="/org/freedesktop/DBus",
-                interface="org.freedesktop.DBus",
-                member="AddMatch",
-                signature="s",
-                body=[f"type='signal',sender='{NM}'"],
-            )
-        )
+        await add_match(self._bus, f"type='signal',sender='{NM}'")
         # NetworkManager going away or restarting: the bus tells, NetworkManager cannot.
-        await self._bus.call(
-            Message(
-                destination="org.freedesktop.DBus",
-                path="/org/freedesktop/DBus",
-                interface="org.freedesktop.DBus",
-                member="AddMatch",
-                signature="s",
-                body=[
-                    "type='signal',sender='org.freedesktop.DBus',"
-                    f"member='NameOwnerChanged',arg0='{NM}'"
-                ],
-            )
+        await add_match(
+            self._bus,
+            f"type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='{NM}'",
         )
         self._match_added = True
 
