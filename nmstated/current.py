@@ -184,7 +184,11 @@ def _overlay(
         method = settings.get("method")
         kernel = iface.get(family) or {"enabled": False}
         if method == "disabled":
-            iface[family] = {"enabled": False}
+            # Addresses in the kernel win: for a device NetworkManager only
+            # watches (connected externally) its profile is a snapshot it took,
+            # possibly while the family was still off.
+            if not kernel.get("address"):
+                iface[family] = {"enabled": False}
             continue
         if method not in _DYNAMIC[family] and not kernel.get("enabled"):
             continue  # "ignore", or nothing configured for the family: the kernel's view stands

@@ -79,3 +79,11 @@ def test_static_and_disabled() -> None:
     _overlay(iface, device(), {"ipv4": {"method": "manual"}, "ipv6": {"method": "disabled"}})
     assert iface["ipv4"] == {"enabled": True, "dhcp": False, "address": addresses}
     assert iface["ipv6"] == {"enabled": False}
+
+
+def test_kernel_addresses_win_over_a_disabled_method_snapshot() -> None:
+    """An externally connected device's generated profile may say disabled; addresses win."""
+    addresses = [{"ip": "2001:db8:1::1", "prefix-length": 64}]
+    iface = kernel(ipv6={"enabled": True, "address": addresses})
+    _overlay(iface, device(), {"ipv6": {"method": "disabled"}})
+    assert iface["ipv6"] == {"enabled": True, "address": addresses}
