@@ -17,19 +17,27 @@ Identity:
   multipath merge acts on.
 
 Some kernel changes carry no event, or an event this cache cannot place
-exactly; the methods that meet one return ``None`` (or say so in
-``LinkUpdate``) and the monitor re-reads that part from the kernel:
+exactly; the methods that meet one say which routes are in doubt
+(``StaleRoutes``: those through some links, rarely all of them) and the
+monitor re-reads just those from the kernel:
 
 * IPv4 routes through a link vanish silently when the link goes down or
   loses its last IPv4 address, routes preferring a removed address as
   source vanish too, and routes get or lose the ``linkdown`` flag silently
-  when the link's carrier changes;
-* a ``replace`` or multipath event whose slot holds several routes.
+  when the link's carrier changes: the routes through that link (or through
+  the links of the routes preferring that source);
+* a ``replace`` or multipath event whose slot holds several routes
+  (``put_route``/``remove_route`` return ``None``; ``stale_around()`` names
+  the links of the routes in that slot).
+
+Routes are indexed by the links they go through and by their preferred
+source, so none of this walks the whole table: the cost of an event does
+not grow with the number of routes.
 """
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -76,11 +84,27 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class StaleRoutes:
+    """Routes the kernel may have changed without telling us: those going
+    through ``links``, or every route (``everything``)."""
+
+    links: frozenset[int] = frozenset()
+    everything: bool = False
+
+    def __bool__(self) -> bool:
+        return self.everything or bool(self.links)
+
+
+NOTHING_STALE: Final = StaleRoutes()
+ALL_STALE: Final = StaleRoutes(everything=True)
+
+
+@dataclass(frozen=True, slots=True)
 class LinkUpdate:
-    """What storing a link did, and whether the kernel's routes must be re-read."""
+    """What storing a link did, and which of the kernel's routes must be re-read."""
 
     changes: tuple[Change, ...]
-    routes_stale: bool
+    routes_stale: StaleRoutes = NOTHING_STALE
 
 
 def route_slot(route: Route) -> RouteSlot:
@@ -122,11 +146,15 @@ class KernelCache:
         self._addresses_of: dict[int, dict[AddressKey, Address]] = {}
         self._routes: dict[RouteIdentity, Route] = {}
         self._slots: dict[RouteSlot, set[RouteIdentity]] = {}
+        self._multipath_slots: Counter[RouteSlot] = Counter()  # slot -> its multipath routes
+        self._via: dict[int, set[RouteIdentity]] = {}  # link index -> routes through it
+        self._preferring: dict[str, set[RouteIdentity]] = {}  # preferred source -> routes
         self._rules: dict[RuleKey, Rule] = {}
         # Indexes of links removed lately: the kernel announces the deletion of
         # some of their routes after the link's own (IPv6 fe80::/64, ff00::/8…);
         # those are already gone from here.  Link indexes are not reused soon.
-        self._removed: deque[int] = deque(maxlen=_REMOVED_LINKS_KEPT)
+        self._removed_order: deque[int] = deque()
+        self._removed: set[int] = set()
 
     # -- reading ---------------------------------------------------------------
     @property
@@ -165,46 +193,55 @@ class KernelCache:
     def put_link(self, link: Link) -> LinkUpdate:
         old = self._links.get(link.index)
         if old == link:
-            return LinkUpdate((), False)
+            return LinkUpdate(())
         if old is not None and old.name != link.name and self._index_of.get(old.name) == old.index:
             del self._index_of[old.name]
         self._links[link.index] = link
         self._index_of[link.name] = link.index
+        self._removed.discard(link.index)  # an index given again (ip link add ... index N)
         # The kernel drops IPv4 routes of a link going down, and flags routes
         # "linkdown" when the carrier goes, without telling anyone.
         stale = old is not None and (
             (old.flags & IFF_UP and not link.flags & IFF_UP)
             or (old.flags ^ link.flags) & CARRIER_FLAGS != 0
         )
-        return LinkUpdate((Change("link", old, link),), bool(stale))
+        routes = StaleRoutes(frozenset({link.index})) if stale else NOTHING_STALE
+        return LinkUpdate((Change("link", old, link),), routes)
 
     def remove_link(self, index: int) -> LinkUpdate:
         """The link and everything that lived on it: addresses and routes.
 
         The kernel announces removed addresses but not every route it drops
         with the link; a multipath route with one hop on it may survive with
-        that hop dead, which only a re-read can tell.
+        that hop dead, which only a re-read of its other hops' links can tell.
         """
         old = self._links.pop(index, None)
         if old is None:
-            return LinkUpdate((), False)
-        self._removed.append(index)
+            return LinkUpdate(())
+        self._remember_removed(index)
         if self._index_of.get(old.name) == index:
             del self._index_of[old.name]
         changes: list[Change] = []
         for key, address in list(self._addresses_of.pop(index, {}).items()):
             del self._addresses[key]
             changes.append(Change("address", address, None))
-        stale = False
-        for identity, route in list(self._routes.items()):
-            if index in _route_oifs(route):
-                if route.multipath:
-                    stale = True
-                    continue
-                self._drop_route(identity)
-                changes.append(Change("route", route, None))
+        others: set[int] = set()
+        for identity in sorted(self._via.get(index, ()), key=repr):
+            route = self._routes[identity]
+            elsewhere = _route_oifs(route) - {index}
+            if route.multipath and elsewhere:
+                others |= elsewhere
+                continue
+            self._drop_route(identity)
+            changes.append(Change("route", route, None))
         changes.append(Change("link", old, None))
-        return LinkUpdate(tuple(changes), stale)
+        return LinkUpdate(tuple(changes), StaleRoutes(frozenset(others)))
+
+    def _remember_removed(self, index: int) -> None:
+        self._removed.add(index)
+        self._removed_order.append(index)
+        if len(self._removed_order) > _REMOVED_LINKS_KEPT:
+            self._removed.discard(self._removed_order.popleft())
 
     # -- addresses -------------------------------------------------------------
     def put_address(self, address: Address) -> tuple[Change, ...]:
@@ -231,22 +268,32 @@ class KernelCache:
     def has_ipv6_address(self, index: int) -> bool:
         return any(a.family == AF_INET6 for a in self._addresses_of.get(index, {}).values())
 
-    def routes_lost_with(self, address: Address) -> bool:
-        """Whether removing this IPv4 address made the kernel drop routes silently.
+    def routes_lost_with(self, address: Address) -> StaleRoutes:
+        """The routes the kernel may have dropped silently with this IPv4 address.
 
         It drops routes preferring the address as source, and every IPv4
         route through the link when its last IPv4 address goes.
         """
         if address.family != AF_INET:
-            return False
+            return NOTHING_STALE
+        links: set[int] = set()
+        for identity in self._preferring.get(address.address, ()):
+            route = self._routes[identity]
+            if route.family != AF_INET:
+                continue
+            oifs = _route_oifs(route)
+            if not oifs:
+                return ALL_STALE
+            links |= oifs
         last = not any(
             a.family == AF_INET for a in self._addresses_of.get(address.index, {}).values()
         )
-        return any(
-            route.family == AF_INET
-            and (route.source == address.address or (last and address.index in _route_oifs(route)))
-            for route in self._routes.values()
-        )
+        if last and any(
+            self._routes[identity].family == AF_INET
+            for identity in self._via.get(address.index, ())
+        ):
+            links.add(address.index)
+        return StaleRoutes(frozenset(links))
 
     # -- routes ------------------------------------------------------------------
     def put_route(self, route: Route, *, replace: bool) -> tuple[Change, ...] | None:
@@ -254,7 +301,7 @@ class KernelCache:
         identity = route_identity(route)
         slot = route_slot(route)
         siblings = self._slots.get(slot, set())
-        if route.multipath or any(self._routes[other].multipath for other in siblings):
+        if route.multipath or slot in self._multipath_slots:
             # Appending a next hop merges routes into one multipath route,
             # and the event does not say which it replaced.
             return None
@@ -265,8 +312,7 @@ class KernelCache:
             (replaced,) = siblings
             old = self._routes[replaced]
             self._drop_route(replaced)
-        self._routes[identity] = route
-        self._slots.setdefault(slot, set()).add(identity)
+        self._store_route(identity, route)
         if old == route:
             return ()
         return (Change("route", old, route),)
@@ -276,7 +322,7 @@ class KernelCache:
         old = self._routes.get(identity)
         if old is None:
             oifs = _route_oifs(route)
-            if oifs and oifs <= set(self._removed):
+            if oifs and oifs <= self._removed:
                 return ()  # it went with its link, and so did our copy
             # Nothing with this identity: fine if the slot is empty too;
             # otherwise we cannot tell which route went.
@@ -286,6 +332,36 @@ class KernelCache:
         self._drop_route(identity)
         return (Change("route", old, None),)
 
+    def stale_around(self, route: Route) -> StaleRoutes:
+        """What to re-read when an event about *route* could not be placed:
+        the routes through its links and those of the routes sharing its slot."""
+        links = set(_route_oifs(route))
+        if not links:
+            return ALL_STALE
+        for identity in self._slots.get(route_slot(route), ()):
+            oifs = _route_oifs(self._routes[identity])
+            if not oifs:
+                return ALL_STALE
+            links |= oifs
+        return StaleRoutes(frozenset(links))
+
+    def routes_via(self, index: int) -> tuple[Route, ...]:
+        """The routes going through link *index* (as their output or one next hop)."""
+        return tuple(self._routes[identity] for identity in self._via.get(index, ()))
+
+    def _store_route(self, identity: RouteIdentity, route: Route) -> None:
+        old = self._routes.get(identity)
+        if old is not None and old.source != route.source:
+            self._unindex_source(identity, old)
+        self._routes[identity] = route
+        self._slots.setdefault(route_slot(route), set()).add(identity)
+        if old is None and route.multipath:  # multipath or not: part of the identity
+            self._multipath_slots[route_slot(route)] += 1
+        for oif in _route_oifs(route):  # part of the identity: cannot change
+            self._via.setdefault(oif, set()).add(identity)
+        if route.source is not None:
+            self._preferring.setdefault(route.source, set()).add(identity)
+
     def _drop_route(self, identity: RouteIdentity) -> None:
         route = self._routes.pop(identity)
         slot = route_slot(route)
@@ -294,20 +370,49 @@ class KernelCache:
             siblings.discard(identity)
             if not siblings:
                 del self._slots[slot]
+        if route.multipath:
+            self._multipath_slots[slot] -= 1
+            if self._multipath_slots[slot] <= 0:
+                del self._multipath_slots[slot]
+        for oif in _route_oifs(route):
+            through = self._via.get(oif)
+            if through is not None:
+                through.discard(identity)
+                if not through:
+                    del self._via[oif]
+        self._unindex_source(identity, route)
+
+    def _unindex_source(self, identity: RouteIdentity, route: Route) -> None:
+        if route.source is None:
+            return
+        preferring = self._preferring.get(route.source)
+        if preferring is not None:
+            preferring.discard(identity)
+            if not preferring:
+                del self._preferring[route.source]
 
     def replace_routes(self, routes: Iterable[Route]) -> tuple[Change, ...]:
         """Every route, as a fresh dump reports them."""
+        return self._replace_some(list(self._routes), routes)
+
+    def replace_routes_via(self, index: int, routes: Iterable[Route]) -> tuple[Change, ...]:
+        """The routes through link *index*, as a dump filtered by that link reports them."""
+        return self._replace_some(list(self._via.get(index, ())), routes)
+
+    def _replace_some(
+        self, cached: list[RouteIdentity], routes: Iterable[Route]
+    ) -> tuple[Change, ...]:
         fresh = {route_identity(route): route for route in routes}
         changes: list[Change] = []
-        for identity, gone in list(self._routes.items()):
+        for identity in cached:
             if identity not in fresh:
+                gone = self._routes[identity]
                 self._drop_route(identity)
                 changes.append(Change("route", gone, None))
         for identity, route in fresh.items():
             old = self._routes.get(identity)
             if old != route:
-                self._routes[identity] = route
-                self._slots.setdefault(route_slot(route), set()).add(identity)
+                self._store_route(identity, route)
                 changes.append(Change("route", old, route))
         return tuple(changes)
 

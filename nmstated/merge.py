@@ -75,20 +75,15 @@ def implied_interfaces(desired: NetworkState, current: NetworkState) -> list[Int
         if name not in named:
             implied.setdefault(name, {"name": name}).update(changes)
 
+    ports_of, children_of = _current_links(current)
     for iface in desired.interfaces:
-        data = iface.to_dict()
         if iface.effective_state == InterfaceState.ABSENT:
-            for other in current.interfaces:
-                other_data = other.to_dict()
-                if other_data.get("controller") == iface.name:
-                    imply(other.name, controller="")
-                if any(
-                    (other_data.get(section) or {}).get("base-iface") == iface.name
-                    for section in _CHILD_SECTIONS
-                ):
-                    imply(other.name, state=InterfaceState.ABSENT)
+            for port in ports_of.get(iface.name, ()):
+                imply(port, controller="")
+            for child in children_of.get(iface.name, ()):
+                imply(child, state=InterfaceState.ABSENT)
             continue
-        ports = port_names(data)
+        ports = port_names(iface.to_dict())
         if ports is not None:
             for port in ports:
                 existing = current.interface(port)
@@ -97,11 +92,11 @@ def implied_interfaces(desired: NetworkState, current: NetworkState) -> list[Int
                         f"{iface.name}: port {port} does not exist; "
                         "create it in the same request or leave it out of the port list"
                     )
-                if existing is None or existing.to_dict().get("controller") != iface.name:
+                if existing is None or port not in ports_of.get(iface.name, ()):
                     imply(port, controller=iface.name)
-            for other in current.interfaces:
-                if other.to_dict().get("controller") == iface.name and other.name not in ports:
-                    imply(other.name, controller="")
+            for other in ports_of.get(iface.name, ()):
+                if other not in ports:
+                    imply(other, controller="")
         peer = iface.veth_peer
         if (
             peer is not None
@@ -110,6 +105,24 @@ def implied_interfaces(desired: NetworkState, current: NetworkState) -> list[Int
         ):
             imply(peer, type="veth", state=InterfaceState.UP, veth={"peer": iface.name})
     return [Interface.from_dict(data) for data in implied.values()]
+
+
+def _current_links(current: NetworkState) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Controller -> its ports, and parent -> its children (VLAN, VXLAN...), as they are now;
+    built once, not per interface of the request."""
+    ports_of: dict[str, list[str]] = {}
+    children_of: dict[str, list[str]] = {}
+    for other in current.interfaces:
+        data = other.to_dict()
+        controller = data.get("controller")
+        if controller:
+            ports_of.setdefault(controller, []).append(other.name)
+        for section in _CHILD_SECTIONS:
+            base = (data.get(section) or {}).get("base-iface")
+            if base:
+                children_of.setdefault(base, []).append(other.name)
+                break
+    return ports_of, children_of
 
 
 def with_implied(desired: NetworkState, current: NetworkState) -> NetworkState:

@@ -23,6 +23,15 @@ class NetworkState:
     hostname: HostnameState | None = None
     # Top-level keys no model knows (``description`` …), kept as given.
     sections: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    # Lookup by name, built once: states of a thousand interfaces are asked
+    # for interfaces by name a thousand times.
+    _by_name: Mapping[str, Interface] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name: dict[str, Interface] = {}
+        for iface in self.interfaces:
+            by_name.setdefault(iface.name, iface)  # the first of a name, as a scan finds
+        object.__setattr__(self, "_by_name", by_name)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> NetworkState:
@@ -42,10 +51,7 @@ class NetworkState:
         )
 
     def interface(self, name: str) -> Interface | None:
-        for iface in self.interfaces:
-            if iface.name == name:
-                return iface
-        return None
+        return self._by_name.get(name)
 
     @property
     def only_interfaces(self) -> bool:

@@ -257,3 +257,40 @@ def test_settle_sees_a_change_made_just_before(netns: str) -> None:
             assert monitor.cache.link_named(f"st{i}") is not None
 
     with_monitor(netns, body)
+
+
+def test_a_link_going_down_re_reads_only_the_routes_through_it(netns: str) -> None:
+    """Carrier and admin changes drop or flag routes without an event; the
+    monitor must fix exactly those, with a dump filtered by the kernel, not
+    by re-reading every route (which made adding N links cost N^2)."""
+    setup = [
+        "link add sa0 type veth peer name sb0",
+        "link add sa1 type veth peer name sb1",
+        "link set sa0 up", "link set sb0 up", "link set sa1 up", "link set sb1 up",
+        "addr add 10.60.0.1/24 dev sa0", "addr add 10.61.0.1/24 dev sa1",
+        "route add 10.70.0.0/16 via 10.60.0.2 table 100",
+        "route add 10.71.0.0/16 via 10.61.0.2",
+        "route add 10.72.0.0/16 nexthop via 10.60.0.2 nexthop via 10.61.0.2",
+        "route add blackhole 10.73.0.0/16",
+    ]  # fmt: skip
+    _run("ip", "-n", netns, "-batch", "-", stdin="\n".join(setup) + "\n")
+
+    async def body(mon: KernelMonitor) -> None:
+        await assert_cache_is_kernel(mon, netns)
+        full_before = mon.full_route_reads
+        for step in (
+            "link set sb0 down",  # carrier of sa0 goes: its routes get "linkdown"
+            "link set sb0 up",
+            "link set sa0 down",  # its IPv4 routes vanish, the multipath hop dies
+            "link set sa0 up",
+            "addr del 10.61.0.1/24 dev sa1",  # the last IPv4 address: routes go
+        ):
+            reads = mon.link_route_reads
+            _run("ip", "-n", netns, *step.split())
+            await assert_cache_is_kernel(mon, netns)
+            assert mon.link_route_reads > reads, step
+        assert mon.full_route_reads == full_before
+        kept = {r.destination for r in mon.cache.snapshot().routes if r.table in (100, 254)}
+        assert "10.73.0.0/16" in kept  # untouched by any of it
+
+    with_monitor(netns, body)

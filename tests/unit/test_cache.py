@@ -5,9 +5,12 @@ from __future__ import annotations
 import dataclasses
 import socket
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from nmstated.backends.kernel import Address, Link, Route, Rule, Snapshot
 from nmstated.backends.kernel.netlink import NextHop
-from nmstated.cache import IFF_LOWER_UP, IFF_RUNNING, IFF_UP, KernelCache
+from nmstated.cache import IFF_LOWER_UP, IFF_RUNNING, IFF_UP, KernelCache, route_slot
 
 AF_INET, AF_INET6 = socket.AF_INET, socket.AF_INET6
 UP = IFF_UP | IFF_RUNNING | IFF_LOWER_UP
@@ -91,7 +94,8 @@ def test_a_rename_moves_the_name() -> None:
 def test_routes_are_stale_when_a_link_goes_down_or_its_carrier_changes() -> None:
     cache = cache_with(link(2, "a"))
     assert not cache.put_link(link(2, "a", mtu=9000)).routes_stale
-    assert cache.put_link(link(2, "a", flags=IFF_UP | IFF_RUNNING)).routes_stale  # carrier
+    carrier = cache.put_link(link(2, "a", flags=IFF_UP | IFF_RUNNING)).routes_stale
+    assert carrier.links == {2} and not carrier.everything  # that link's routes only
     assert cache.put_link(link(2, "a", flags=IFF_UP)).routes_stale  # link watcher acted
     assert cache.put_link(link(2, "a", flags=0)).routes_stale  # down
     assert not cache.put_link(link(2, "a", flags=0, mtu=1400)).routes_stale  # still down
@@ -117,7 +121,7 @@ def test_removing_a_link_under_a_multipath_route_asks_for_a_re_read() -> None:
     cache = cache_with(link(2, "a"), link(3, "b"))
     hops = (NextHop("192.0.2.2", 2), NextHop("198.51.100.2", 3))
     cache.replace_routes([route("10.9.0.0/24", oif=None, multipath=hops)])
-    assert cache.remove_link(2).routes_stale
+    assert cache.remove_link(2).routes_stale.links == {3}  # re-read through its other hop
 
 
 def test_routes_that_differ_only_in_next_hop_live_side_by_side() -> None:
@@ -169,11 +173,11 @@ def test_a_removed_ipv4_address_may_take_routes_silently() -> None:
     cache.put_address(second)
     cache.put_route(route("10.1.0.0/24", oif=2, source="192.0.2.1"), replace=False)
     cache.remove_address(first)
-    assert cache.routes_lost_with(first)  # preferred source gone
+    assert cache.routes_lost_with(first).links == {2}  # preferred source gone
     cache.replace_routes([route("10.2.0.0/24", oif=2)])
     assert not cache.routes_lost_with(first)
     cache.remove_address(second)
-    assert cache.routes_lost_with(second)  # the link's last IPv4 address
+    assert cache.routes_lost_with(second).links == {2}  # the link's last IPv4 address
     assert not cache.routes_lost_with(address(2, "2001:db8::1", 64, AF_INET6))
 
 
@@ -241,3 +245,119 @@ def test_deleting_a_route_that_went_with_its_link_needs_no_re_read() -> None:
     late = route("fe80::/64", oif=2, family=AF_INET6, metric=256)
     assert cache.remove_route(late) == ()
     assert [r.oif for r in cache.snapshot().routes] == [3]
+
+
+def test_removing_the_only_link_of_a_multipath_route_takes_it() -> None:
+    cache = cache_with(link(2, "a"))
+    hops = (NextHop("192.0.2.2", 2), NextHop("192.0.2.3", 2))
+    cache.replace_routes([route("10.9.0.0/24", oif=None, multipath=hops)])
+    update = cache.remove_link(2)
+    assert not update.routes_stale
+    assert cache.snapshot().routes == ()
+
+
+def test_a_removed_source_address_names_the_links_of_the_routes_preferring_it() -> None:
+    cache = cache_with(link(2, "a"), link(3, "b"))
+    cache.put_address(address(2, "192.0.2.1"))
+    cache.put_address(address(2, "192.0.2.2"))
+    cache.put_route(route("10.3.0.0/24", oif=3, source="192.0.2.1"), replace=False)
+    gone = address(2, "192.0.2.1")
+    cache.remove_address(gone)
+    assert cache.routes_lost_with(gone).links == {3}  # not link 2: it keeps an address
+    cache.put_route(route("10.4.0.0/24", oif=None, type_=6, source="192.0.2.1"), replace=False)
+    assert cache.routes_lost_with(gone).everything  # a blackhole: no link to re-read
+
+
+def test_an_unplaceable_event_names_the_links_of_its_slot() -> None:
+    cache = KernelCache()
+    cache.put_route(route("10.1.0.0/24", oif=2), replace=False)
+    cache.put_route(route("10.1.0.0/24", oif=3), replace=False)
+    stale = cache.stale_around(route("10.1.0.0/24", oif=4))
+    assert stale.links == {2, 3, 4} and not stale.everything
+    cache.put_route(route("10.5.0.0/24", oif=None, type_=6), replace=False)
+    assert cache.stale_around(route("10.5.0.0/24", oif=2)).everything
+
+
+def test_replacing_the_routes_through_one_link_leaves_the_others() -> None:
+    cache = KernelCache()
+    hops = (NextHop("192.0.2.2", 2), NextHop("198.51.100.2", 3))
+    cache.replace_routes(
+        [
+            route("10.1.0.0/24", oif=2),
+            route("10.2.0.0/24", oif=3),
+            route("10.9.0.0/24", oif=None, multipath=hops),
+            route("10.8.0.0/24", oif=None, type_=6),
+        ]
+    )
+    dead = (NextHop("192.0.2.2", 2, flags=1), NextHop("198.51.100.2", 3))
+    changes = cache.replace_routes_via(2, [route("10.9.0.0/24", oif=None, multipath=dead)])
+    assert sorted((c.old is not None, c.new is not None) for c in changes) == [
+        (False, True),
+        (True, False),
+        (True, False),
+    ]
+    left = {(r.destination, r.multipath) for r in cache.snapshot().routes}
+    assert left == {("10.2.0.0/24", ()), ("10.9.0.0/24", dead), ("10.8.0.0/24", ())}
+    assert {r.destination for r in cache.routes_via(3)} == {"10.2.0.0/24", "10.9.0.0/24"}
+
+
+_routes = st.builds(
+    route,
+    st.sampled_from(["10.1.0.0/24", "10.2.0.0/24", "fe80::/64"]),
+    oif=st.sampled_from([None, 2, 3, 4]),
+    gateway=st.sampled_from([None, "192.0.2.9"]),
+    source=st.sampled_from([None, "192.0.2.1", "192.0.2.2"]),
+    multipath=st.sampled_from(
+        [(), (NextHop("192.0.2.2", 2), NextHop("192.0.2.3", 3)), (NextHop(None, 4, flags=1),)]
+    ),
+)
+_operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("put"), _routes, st.booleans()),
+        st.tuples(st.just("remove"), _routes, st.just(False)),
+        st.tuples(st.just("via"), st.sampled_from([2, 3, 4]), st.lists(_routes, max_size=3)),
+        st.tuples(st.just("link"), st.sampled_from([2, 3, 4]), st.just(False)),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_operations)
+def test_the_route_indexes_agree_with_the_routes(operations: list[tuple[object, ...]]) -> None:
+    """Whatever happens, routes_via() and routes_lost_with() see what a full
+    scan of the routes would."""
+    cache = cache_with(link(2, "a"), link(3, "b"), link(4, "c"))
+    for op, arg, extra in operations:
+        if op == "put":
+            assert isinstance(arg, Route) and isinstance(extra, bool)
+            cache.put_route(arg, replace=extra)
+        elif op == "remove":
+            assert isinstance(arg, Route)
+            cache.remove_route(arg)
+        elif op == "via":
+            assert isinstance(arg, int) and isinstance(extra, list)
+            through = [r for r in extra if arg == r.oif or any(h.oif == arg for h in r.multipath)]
+            cache.replace_routes_via(arg, through)
+        else:
+            assert isinstance(arg, int)
+            cache.remove_link(arg)
+            cache.put_link(link(arg, f"l{arg}"))
+        routes = cache.snapshot().routes
+        with_multipath = {route_slot(r) for r in routes if r.multipath}
+        assert set(cache._multipath_slots) == with_multipath  # the bookkeeping itself
+        for index in (2, 3, 4):
+            expected = {
+                r for r in routes if r.oif == index or any(h.oif == index for h in r.multipath)
+            }
+            assert set(cache.routes_via(index)) == expected
+        for source in ("192.0.2.1", "192.0.2.2"):
+            preferring = [r for r in routes if r.source == source]
+            lost = cache.routes_lost_with(address(9, source))
+            if any(r.oif is None and not r.multipath for r in preferring):
+                assert lost.everything
+            else:
+                oifs = {r.oif for r in preferring} | {
+                    h.oif for r in preferring for h in r.multipath
+                }
+                assert lost.links == oifs - {None}

@@ -54,6 +54,8 @@ class ObjectCache:
 
     def __init__(self) -> None:
         self._objects: dict[str, dict[str, Props]] = {}
+        # Interface -> paths of the objects having it (an ordered set).
+        self._having: dict[str, dict[str, None]] = {}
         self._settings: dict[str, Settings] = {}
         self._owner: str | None = None  # NetworkManager's unique name, once loaded
         self._load_serial: int | None = None
@@ -80,6 +82,7 @@ class ObjectCache:
 
     def _load(self, owner: str, managed: dict[str, dict[str, Props]]) -> None:
         self._objects = {}
+        self._having = {}
         self._settings = {}
         self._epoch += 1
         self._owner = owner
@@ -91,6 +94,7 @@ class ObjectCache:
     def forget(self) -> None:
         """Empty the copy (NetworkManager went away or restarted); the next read reloads."""
         self._objects = {}
+        self._having = {}
         self._settings = {}
         self._owner = None
         self._load_serial = None
@@ -123,6 +127,7 @@ class ObjectCache:
             if kept is None:
                 continue
             own = self._objects.setdefault(path, {}).setdefault(interface, {})
+            self._having.setdefault(interface, {})[path] = None
             own.update((name, _plain(props[name])) for name in kept if name in props)
         if CONNECTION in interfaces:
             self._profile_changed(path)
@@ -133,6 +138,7 @@ class ObjectCache:
             return
         for interface in interfaces:
             own.pop(interface, None)
+            self._having.get(interface, {}).pop(path, None)
         if not own:
             del self._objects[path]
         if CONNECTION in interfaces:
@@ -159,8 +165,8 @@ class ObjectCache:
 
     # -- reading ------------------------------------------------------------------
     def paths(self, interface: str) -> list[str]:
-        """Paths of the objects that have *interface*, in NetworkManager's order."""
-        return [path for path, own in self._objects.items() if interface in own]
+        """Paths of the objects that have *interface*, in the order they appeared."""
+        return list(self._having.get(interface, ()))
 
     def props(self, path: str, interface: str) -> Props | None:
         """The kept properties of one object's interface (None: no such object)."""
