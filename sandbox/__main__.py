@@ -16,6 +16,12 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--no-daemon", action="store_true", help="start NetworkManager only")
     stop = sub.add_parser("stop", help="stop the sandboxes started with `start`")
     stop.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help="only these sandboxes (as `status` lists them); default: every one `start` started",
+    )
+    stop.add_argument(
         "--all",
         action="store_true",
         help="stop every recorded sandbox, also those of test runs that crashed",
@@ -24,7 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "stop":
-        print(f"stopped {stop_all(None if args.all else 'cli')} sandbox(es)")
+        try:
+            count = stop_all(None if args.all else "cli", names=args.names or None)
+        except SandboxError as err:
+            print(f"sandbox: {err}", file=sys.stderr)
+            return 1
+        print(f"stopped {count} sandbox(es)")
         return 0
     if args.command == "status":
         for box in recorded():

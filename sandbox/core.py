@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -389,9 +390,23 @@ def recorded() -> list[Sandbox]:
     return [Sandbox.from_record(p) for p in sorted(RECORD_DIR.glob("*.json"))]
 
 
-def stop_all(origin: str | None = None) -> int:
-    """Stop the recorded sandboxes (of one origin, or all); returns how many."""
+def stop_all(origin: str | None = None, names: Iterable[str] | None = None) -> int:
+    """Stop the recorded sandboxes of one origin (or all), or just those *names*
+    (their namespaces); returns how many.  A name that is not recorded, or is
+    of another origin, stops nothing."""
     boxes = [box for box in recorded() if origin is None or box.origin == origin]
+    if names is not None:
+        wanted = set(names)
+        every = {box.netns: box for box in recorded()}
+        for name in sorted(wanted):
+            if name not in every:
+                raise SandboxError(f"no sandbox named {name} (see `python -m sandbox status`)")
+            if origin is not None and every[name].origin != origin:
+                raise SandboxError(
+                    f"{name} was not started with `python -m sandbox start` "
+                    "(a test run's?); add --all to stop it anyway"
+                )
+        boxes = [box for box in boxes if box.netns in wanted]
     for box in boxes:
         box.stop()
     return len(boxes)

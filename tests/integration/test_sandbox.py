@@ -75,19 +75,31 @@ def test_make_sandbox_and_sandbox_stop_from_other_processes() -> None:
     )
     assert shown.returncode == 0 and "name: eth1" in shown.stdout, shown.stderr
 
+    # By name: a developer's own `make sandbox` may be running beside the tests.
     stopped = subprocess.run(
-        [sys.executable, "-m", "sandbox", "stop"], cwd=REPO, capture_output=True, text=True
+        [sys.executable, "-m", "sandbox", "stop", box.netns],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
     assert stopped.returncode == 0, stopped.stderr
+    assert stopped.stdout.strip() == "stopped 1 sandbox(es)"
     assert_gone(box, pids)
 
 
 def test_sandbox_stop_leaves_other_sandboxes_alone(sandbox: Sandbox) -> None:
-    """`make sandbox-stop` must not pull a test's sandbox from under it."""
-    stopped = subprocess.run(
-        [sys.executable, "-m", "sandbox", "stop"], cwd=REPO, capture_output=True, text=True
-    )
-    assert stopped.returncode == 0, stopped.stderr
+    """`make sandbox-stop` must not pull a test's sandbox from under it: named, it
+    refuses in one line (a bare `stop` would also end a developer's own sandbox
+    running beside the tests, so the test does not run it)."""
+    for name in (sandbox.netns, "nmsd-nosuchbox"):
+        stopped = subprocess.run(
+            [sys.executable, "-m", "sandbox", "stop", name],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
+        assert stopped.returncode == 1
+        assert stopped.stderr.count("\n") == 1 and name in stopped.stderr, stopped.stderr
     assert all(alive(pid) for pid, _ in sandbox.processes.values())
     assert {sandbox.netns, sandbox.wire_netns} <= netns_names()
 
