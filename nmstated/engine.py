@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from nmstated.backends.networkmanager.checkpoint import CheckpointStore
 from nmstated.backends.networkmanager.client import NetworkManagerClient
 from nmstated.current import CurrentStateReader, ShowOptions
 from nmstated.errors import ALL_KINDS, Cancelled, Conflict, InternalError, QueueFull
+from nmstated.job_numbers import JobNumbers
 from nmstated.jobs import ApplyRequest, Decision, Job, JobLog, JobState
 from nmstated.model import NetworkState
 from nmstated.monitor import KernelMonitor
@@ -51,7 +51,7 @@ class Engine:
         self._store = CheckpointStore(run_dir)
         self._max_queue = max_queue
         self._history = history
-        self._ids = itertools.count(1)
+        self._numbers = JobNumbers(run_dir)
         self._pending: deque[Job] = deque()
         self._wakeup = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
@@ -121,7 +121,7 @@ class Engine:
             raise Cancelled("nmstated is stopping; the request was not queued")
         if len(self._pending) >= self._max_queue:
             raise QueueFull(f"{self._max_queue} jobs are already waiting; try again later")
-        job = Job(id=next(self._ids), desired=desired, request=request, sender=sender)
+        job = Job(id=self._numbers.next(), desired=desired, request=request, sender=sender)
         self.jobs[job.id] = job
         for callback in self.on_job_created:
             callback(job)
