@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 APT_PACKAGES := dbus network-manager libglib2.0-bin iproute2 util-linux libsystemd-dev pkg-config gcc \
-	python3-dev python3-venv systemd polkitd
+	python3-dev python3-venv systemd polkitd dnsmasq-base
 
 .PHONY: all deps demo test unit lint sandbox sandbox-stop bench clean
 

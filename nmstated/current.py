@@ -29,6 +29,7 @@ from nmstated.backends.networkmanager.client import (
     NetworkManagerClient,
     unwrap,
 )
+from nmstated.backends.networkmanager.settings import DYNAMIC_METHODS
 from nmstated.errors import NmstateError
 from nmstated.model import InterfaceState, NetworkState
 from nmstated.reuse import RoutesView
@@ -150,7 +151,7 @@ class CurrentStateReader:
 
     async def _applied_methods(self, devices: list[Device]) -> dict[str, dict[str, dict[str, Any]]]:
         """Per active device, its applied ``ipv4``/``ipv6`` settings (method, auto-* keys)."""
-        active = [d for d in devices if d.state == DeviceState.ACTIVATED]
+        active = [d for d in devices if _is_up(d)]
 
         async def methods(device: Device) -> dict[str, dict[str, Any]]:
             try:
@@ -175,7 +176,7 @@ def _overlay(
     if not device.managed or device.state == DeviceState.UNMANAGED:
         iface["state"] = InterfaceState.IGNORE
         return
-    if device.state < DeviceState.ACTIVATED and device.state != DeviceState.UNAVAILABLE:
+    if not _is_up(device) and device.state != DeviceState.UNAVAILABLE:
         iface["state"] = InterfaceState.DOWN
     if not applied:
         return
@@ -190,9 +191,9 @@ def _overlay(
             if not kernel.get("address"):
                 iface[family] = {"enabled": False}
             continue
-        if method not in _DYNAMIC[family] and not kernel.get("enabled"):
+        if method not in DYNAMIC_METHODS[family] and not kernel.get("enabled"):
             continue  # "ignore", or nothing configured for the family: the kernel's view stands
-        dynamic = {"dhcp": method in _DYNAMIC[family]}
+        dynamic = {"dhcp": method in DYNAMIC_METHODS[family]}
         if family == "ipv6":
             dynamic["autoconf"] = method == "auto"
         # A family waiting for its first lease is still enabled.
@@ -201,8 +202,10 @@ def _overlay(
         )
 
 
-# NetworkManager methods under which addresses come from the network.
-_DYNAMIC = {"ipv4": ("auto",), "ipv6": ("auto", "dhcp")}
+def _is_up(device: Device) -> bool:
+    """Activated, or in its IP configuration stage: waiting for a DHCP lease or
+    router advertisement counts as up (nmstate's rule, see the NM backend's activate)."""
+    return DeviceState.IP_CONFIG <= device.state <= DeviceState.ACTIVATED
 
 
 def _auto_options(settings: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from typing import Any
 
 from sandbox import Sandbox
@@ -21,12 +22,22 @@ def eth1_state(address: str) -> str:
 OLD, NEW = "192.0.2.10", "192.0.2.77"
 
 
-def stalling_state() -> str:
-    """eth1 gets NEW at once; then eth2 waits for a DHCP server that never answers,
-    so the job is reliably in the middle of its work ("activating eth2") for long."""
+# Duplicate address detection probes eth2 sends before its static IPv6 address
+# counts (one a second): far longer than any test runs.
+STALL_DAD_PROBES = 1000
+
+
+def stalling_state(box: Sandbox) -> str:
+    """eth1 gets NEW at once; then eth2's static IPv6 address stays tentative, as
+    the kernel is told to keep probing for duplicates, and NetworkManager waits for
+    it: the job is reliably in the middle of its work ("activating eth2") for long.
+    (DHCP with no server no longer stalls: an interface is up without its lease.)"""
+    sysctl = f"net.ipv6.conf.eth2.dad_transmits={STALL_DAD_PROBES}"
+    subprocess.run(["ip", "netns", "exec", box.netns, "sysctl", "-qw", sysctl], check=True)
     return eth1_state(NEW) + (
         "- name: eth2\n  type: ethernet\n  state: up\n"
-        "  ipv4:\n    enabled: true\n    dhcp: true\n  ipv6:\n    enabled: false\n"
+        "  ipv4:\n    enabled: false\n  ipv6:\n    enabled: true\n"
+        "    address:\n    - ip: 2001:db8:77::1\n      prefix-length: 64\n"
     )
 
 

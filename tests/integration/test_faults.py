@@ -33,7 +33,7 @@ def record_file(box: Sandbox) -> str:
 
 def start_stalling_job(box: Sandbox, timeout: int) -> str:
     options = {"rollback-timeout": Variant("u", timeout)}
-    reply = call(box.bus_address, "Apply", "sa{sv}", [stalling_state(), options])
+    reply = call(box.bus_address, "Apply", "sa{sv}", [stalling_state(box), options])
     assert reply.error is None, reply
     job = str(reply.body[0])
     mid_job(box, job)

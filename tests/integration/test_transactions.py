@@ -134,7 +134,7 @@ def test_foreign_checkpoint_is_a_conflict_and_left_alone(nmstatectl: Ctl) -> Non
 
 def test_cancel_of_a_running_job_rolls_it_back(nmstatectl: Ctl) -> None:
     box = applied_old_state(nmstatectl)
-    reply = call(box.bus_address, "Apply", "sa{sv}", [stalling_state(), {}])
+    reply = call(box.bus_address, "Apply", "sa{sv}", [stalling_state(box), {}])
     assert reply.error is None, reply
     (job,) = reply.body
     mid_job(box, job)
@@ -183,7 +183,7 @@ def test_a_job_that_stalls_past_its_deadline_is_rolled_back_by_networkmanager(
         box.bus_address,
         "Apply",
         "sa{sv}",
-        [stalling_state(), {"rollback-timeout": Variant("u", 3)}],
+        [stalling_state(box), {"rollback-timeout": Variant("u", 3)}],
     )
     assert reply.error is None, reply
 

@@ -33,6 +33,14 @@ def test_unmanaged_is_ignore_and_disconnected_is_down() -> None:
     assert iface["state"] == "down"
 
 
+def test_ip_configuration_stage_is_up_and_earlier_stages_are_down() -> None:
+    """NetworkManager holds a device waiting for its DHCP lease in IP_CONFIG (70): up."""
+    for state, shown in ((40, "down"), (60, "down"), (DeviceState.IP_CONFIG, "up"), (90, "up")):
+        iface = kernel(ipv4={"enabled": False}, ipv6={"enabled": False})
+        _overlay(iface, device(state=state), None)
+        assert iface["state"] == shown, state
+
+
 def test_dhcp_waiting_for_a_lease_is_enabled_with_its_auto_options() -> None:
     iface = kernel(ipv4={"enabled": False}, ipv6={"enabled": True, "address": []})
     applied = {

@@ -16,6 +16,8 @@ from nmstated.model import Interface, Route, RouteRule
 
 NM_1_42 = NmFeatures.from_version("1.42.4")
 NM_1_46 = NmFeatures.from_version("1.46.0")
+# NetworkManager's "infinity" (G_MAXINT32) for dhcp-timeout and ra-timeout.
+INFINITY = 2147483647
 
 
 def iface(**data: Any) -> Interface:
@@ -102,6 +104,7 @@ def test_ipv4_dhcp_with_every_auto_option() -> None:
         "ignore-auto-routes": True,
         "route-table": 200,
         "route-metric": 500,
+        "dhcp-timeout": INFINITY,
     }
 
 
@@ -120,8 +123,82 @@ def test_ipv6_auto_options_and_addr_gen_mode() -> None:
     assert built["ipv6"] == {
         "method": "auto",
         "ignore-auto-dns": False,
+        "dhcp-timeout": INFINITY,
+        "ra-timeout": INFINITY,
         "addr-gen-mode": 0,
     }
+
+
+@pytest.mark.parametrize(
+    ("family", "config", "timeouts"),
+    [
+        ("ipv4", {"enabled": True, "dhcp": True}, {"dhcp-timeout": INFINITY}),
+        (
+            "ipv6",
+            {"enabled": True, "dhcp": True, "autoconf": True},
+            {"dhcp-timeout": INFINITY, "ra-timeout": INFINITY},
+        ),
+        (
+            "ipv6",
+            {"enabled": True, "dhcp": True, "autoconf": False},
+            {"dhcp-timeout": INFINITY, "ra-timeout": INFINITY},
+        ),
+        ("ipv4", {"enabled": True, "address": [{"ip": "192.0.2.1", "prefix-length": 24}]}, {}),
+        ("ipv4", {"enabled": False}, {}),
+        ("ipv6", {"enabled": True, "address": [{"ip": "2001:db8::1", "prefix-length": 64}]}, {}),
+        ("ipv6", {"enabled": True}, {}),
+        ("ipv6", {"enabled": False}, {}),
+    ],
+)
+def test_dhcp_waits_forever_only_for_a_dynamic_family(
+    family: str, config: dict[str, Any], timeouts: dict[str, int]
+) -> None:
+    """No lease yet never fails an activation (nmstate's choice); static families get no timeout."""
+    built = build(iface(**{family: config}))[family]
+    assert {k: v for k, v in built.items() if k.endswith("-timeout")} == timeouts
+
+
+def test_going_static_removes_the_dhcp_timeout() -> None:
+    dynamic = build(
+        iface(ipv4={"enabled": True, "dhcp": True}, ipv6={"enabled": True, "dhcp": True})
+    )
+    assert dynamic["ipv4"]["dhcp-timeout"] == dynamic["ipv6"]["ra-timeout"] == INFINITY
+    static = settings.plain(
+        settings.build(
+            iface(
+                ipv4={
+                    "enabled": True,
+                    "dhcp": False,
+                    "address": [{"ip": "192.0.2.1", "prefix-length": 24}],
+                },
+                ipv6={"enabled": False},
+            ),
+            _wrap(dynamic),
+            ProfileInput(NM_1_42),
+        )
+    )
+    assert static["ipv4"]["method"] == "manual" and static["ipv6"]["method"] == "disabled"
+    assert not any(key.endswith("-timeout") for key in (*static["ipv4"], *static["ipv6"]))
+
+
+@pytest.mark.parametrize(
+    ("ipv4", "ipv6", "dynamic"),
+    [
+        ("auto", "disabled", {4}),
+        ("auto", "auto", {4, 6}),
+        ("disabled", "dhcp", {6}),
+        ("manual", "link-local", set()),
+        (None, None, set()),  # a port: no IP settings at all
+    ],
+)
+def test_dynamic_families_of_a_profile(
+    ipv4: str | None, ipv6: str | None, dynamic: set[int]
+) -> None:
+    profile: settings.Settings = {"connection": {"id": Variant("s", "eth1")}}
+    for name, method in (("ipv4", ipv4), ("ipv6", ipv6)):
+        if method is not None:
+            profile[name] = {"method": Variant("s", method)}
+    assert settings.dynamic_families(profile) == dynamic
 
 
 def test_auto_options_are_not_written_for_static_configuration() -> None:
@@ -150,8 +227,14 @@ def test_omitted_ip_keys_keep_the_profile_values() -> None:
         }
     }
     wanted = iface(ipv4={"enabled": True})
-    assert values(settings.ipv4(wanted.ipv4, dhcp["ipv4"])) == {"method": "auto"}
-    assert values(settings.ipv4(wanted.ipv4, static["ipv4"])) == {"method": "manual"}
+    assert values(settings.ipv4(wanted.ipv4, dhcp["ipv4"])) == {
+        "method": "auto",
+        "dhcp-timeout": INFINITY,
+    }
+    assert values(settings.ipv4(wanted.ipv4, static["ipv4"])) == {
+        "method": "manual",
+        "dhcp-timeout": None,
+    }
 
 
 def test_disabled_family_drops_addresses_routes_and_rules() -> None:

@@ -11,7 +11,10 @@ NetworkManager has, then executes the plan in order:
 4. bring the rest up, controllers before ports and parents before
    children: ``Reapply`` for a running device (falling back to activation
    when NetworkManager refuses), activation otherwise, nothing at all when
-   the profile is unchanged and the interface already is as desired;
+   the profile is unchanged and the interface already is as desired.
+   An interface is up once only its DHCP/autoconf families are left to
+   come: a lease is not waited for (nmstate's rule; the profile waits
+   for it forever);
 5. the global DNS configuration and the hostname.
 
 Every step is awaited through NetworkManager's own signals.  A step that
@@ -32,6 +35,7 @@ from nmstated import verify
 from nmstated.backends.networkmanager import dns as nm_dns
 from nmstated.backends.networkmanager import hostname as nm_hostname
 from nmstated.backends.networkmanager import plan as nm_plan
+from nmstated.backends.networkmanager import settings as nm_settings
 from nmstated.backends.networkmanager.client import (
     DEVICE,
     Device,
@@ -182,13 +186,13 @@ class NetworkManagerApplier:
         if removal.delete_device:
             # Deleting an active profile may already have taken its device away
             # (and a veth's peer with it), possibly while we ask.
-            device = (await self._nm.devices()).get(removal.name)
+            device = await self._nm.device_named(removal.name)
             if device is None or not device.real:
                 return
             try:
                 await self._nm.delete_device(device)
             except BackendError:
-                again = (await self._nm.devices()).get(removal.name)
+                again = await self._nm.device_named(removal.name)
                 if again is not None and again.real:
                     raise
                 return
@@ -265,7 +269,8 @@ class NetworkManagerApplier:
                 if active is not None:
                     controllers.append((step, active))
             for step, active in controllers:
-                waiting = self._nm.wait_activated(active, step.name, ACTIVATION_TIMEOUT)
+                dynamic = nm_settings.dynamic_families(step.settings)
+                waiting = self._nm.wait_activated(active, step.name, ACTIVATION_TIMEOUT, dynamic)
                 await self._activation(step, paths[step.name], known, failures, waiting)
         finally:
             stop_watching()
@@ -324,6 +329,8 @@ class NetworkManagerApplier:
                 iface.name,
                 ACTIVATION_TIMEOUT,
                 controller=controller,
+                # Up without waiting for a lease: see NetworkManagerClient.activate.
+                dynamic=nm_settings.dynamic_families(step.settings),
             ),
         )
         return active if controller else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -48,6 +48,7 @@ class DeviceState:
     UNMANAGED = 10
     UNAVAILABLE = 20
     DISCONNECTED = 30
+    IP_CONFIG = 70
     ACTIVATED = 100
     DEACTIVATING = 110
     FAILED = 120
@@ -65,6 +66,12 @@ class ActivationFlag:
 
     IS_CONTROLLER = 0x1  # NetworkManager calls it IS_MASTER
     LAYER2_READY = 0x4
+    IP4_READY = 0x8
+    IP6_READY = 0x10
+
+
+# A family's "ready" flag, by IP version.
+_IP_READY = {4: ActivationFlag.IP4_READY, 6: ActivationFlag.IP6_READY}
 
 
 def translate_error(err: DBusError, doing: str) -> NmstateError:
@@ -254,21 +261,24 @@ class NetworkManagerClient:
         objects = await self._objects_current()
         devices: dict[str, Device] = {}
         for path in objects.paths(DEVICE):
-            props = objects.props(path, DEVICE)
-            assert props is not None
-            dev = Device(
-                path=path,
-                name=props["Interface"],
-                state=props["State"],
-                managed=props["Managed"],
-                device_type=props["DeviceType"],
-                active_connection=props["ActiveConnection"],
-                real=props.get("Real", True),
-            )
+            dev = _device(path, objects.props(path, DEVICE))
             # A placeholder device of an unrealised profile shares the name; prefer the real one.
             if dev.name not in devices or dev.real:
                 devices[dev.name] = dev
         return devices
+
+    async def device_named(self, name: str) -> Device | None:
+        """``devices().get(name)`` without building every device (a removal per
+        interface of a large request asks this once each)."""
+        objects = await self._objects_current()
+        found: Device | None = None
+        for path in objects.paths(DEVICE):
+            props = objects.props(path, DEVICE)
+            if props is not None and props["Interface"] == name:
+                dev = _device(path, props)
+                if found is None or dev.real:
+                    found = dev
+        return found
 
     async def connections(self) -> dict[str, Settings]:
         """Every saved profile, by object path (settings fetched once, until changed)."""
@@ -353,7 +363,14 @@ class NetworkManagerClient:
 
     # -- devices ------------------------------------------------------------------
     async def activate(
-        self, connection: str, device: str, name: str, timeout: float, *, controller: bool = False
+        self,
+        connection: str,
+        device: str,
+        name: str,
+        timeout: float,
+        *,
+        controller: bool = False,
+        dynamic: frozenset[int] = frozenset(),
     ) -> str:
         """Activate and wait for the result, told by NetworkManager's signals; returns
         the active connection's path.
@@ -363,6 +380,9 @@ class NetworkManagerClient:
         a port brings carrier, so waiting for "activated" first would only wait
         for the ports we have not activated yet (nmcli reports "master waiting for
         slaves" there).  ``wait_activated`` then waits for the rest.
+
+        *dynamic*: the IP versions the profile obtains from the network; the
+        wait ends once only they are left (see ``only_waiting_for_dynamic``).
         """
         await self._objects_current()  # its copy tells the states from here on
         states: dict[str, asyncio.Future[tuple[int, int]]] = {}
@@ -391,6 +411,8 @@ class NetworkManagerClient:
             while not fut.done():
                 if controller and self._ready_for_ports(active):
                     return str(active)
+                if self._only_waiting_for_dynamic(active, dynamic):
+                    return str(active)
                 seen = self._signal_count
                 remaining = deadline - loop.time()
                 if remaining <= 0 or not await self.wait_for_signal(seen, remaining):
@@ -404,14 +426,17 @@ class NetworkManagerClient:
         finally:
             self._signal_watchers.remove(watch)
 
-    async def wait_activated(self, active: str, name: str, timeout: float) -> None:
-        """Until an activation started by ``activate(controller=True)`` has ended."""
+    async def wait_activated(
+        self, active: str, name: str, timeout: float, dynamic: frozenset[int] = frozenset()
+    ) -> None:
+        """Until an activation started by ``activate(controller=True)`` has ended
+        (or only waits for the *dynamic* IP versions, as in ``activate``)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             props = self._objects.props(active, ACTIVE) if self._objects.loaded else None
             state = int(props["State"]) if props is not None else None
-            if state == ActiveState.ACTIVATED:
+            if state == ActiveState.ACTIVATED or self._only_waiting_for_dynamic(active, dynamic):
                 return
             if self._objects.loaded and state in (None, ActiveState.DEACTIVATED):
                 raise BackendError(f"{name}: activation failed after its ports were attached")
@@ -429,6 +454,15 @@ class NetworkManagerClient:
         return bool(
             props["State"] == ActiveState.ACTIVATING and props["StateFlags"] & ready == ready
         )
+
+    def _only_waiting_for_dynamic(self, active: str, dynamic: frozenset[int]) -> bool:
+        """``only_waiting_for_dynamic`` for an active connection, as last signalled."""
+        if not dynamic:
+            return False
+        props = self._objects.props(active, ACTIVE) if self._objects.loaded else None
+        if props is None:
+            return False
+        return only_waiting_for_dynamic(int(props["State"]), int(props["StateFlags"]), dynamic)
 
     async def reapply(self, device: str, name: str) -> None:
         await self.call(
@@ -497,6 +531,29 @@ class NetworkManagerClient:
         return dict(result)
 
 
+def only_waiting_for_dynamic(state: int, flags: int, dynamic: frozenset[int]) -> bool:
+    """Is an activation up, as nmstate counts it: only waiting for a DHCP lease or
+    router advertisement of the *dynamic* IP versions?  (*state*, *flags*: the active
+    connection's State and StateFlags.)
+
+    nmstate gives a dynamic family an infinite timeout and does not wait for it:
+    the interface is up once NetworkManager is in its IP configuration stage
+    (LAYER2_READY is set as the device enters IP_CONFIG, device state 70; nmstate
+    checks that device state) and every family that is NOT dynamic has its
+    IPx_READY flag (static addresses set, IPv6 DAD done; a disabled family is
+    ready at once).  So ``dhcp: true`` with no server answering is applied at
+    once instead of failing after NetworkManager's DHCP timeout, and a late lease
+    configures the interface when it comes.  Waiting for the static families
+    keeps what verification checks (their addresses) in place before it runs.
+    At least one family must still be pending: with none, NetworkManager is about
+    to report ACTIVATED (IP_CHECK, SECONDARIES), and that is what we wait for.
+    """
+    if state != ActiveState.ACTIVATING or not flags & ActivationFlag.LAYER2_READY:
+        return False
+    pending = {family for family, ready in _IP_READY.items() if not flags & ready}
+    return bool(pending) and pending <= dynamic
+
+
 def _profile_name(settings: Settings) -> str:
     conn = settings.get("connection", {})
     name = conn.get("interface-name") or conn.get("id")
@@ -521,3 +578,16 @@ ACTIVE_REASONS = {
     13: "the device was removed",
     14: "a dependency failed",
 }
+
+
+def _device(path: str, props: Mapping[str, Any] | None) -> Device:
+    assert props is not None
+    return Device(
+        path=path,
+        name=props["Interface"],
+        state=props["State"],
+        managed=props["Managed"],
+        device_type=props["DeviceType"],
+        active_connection=props["ActiveConnection"],
+        real=props.get("Real", True),
+    )

@@ -72,6 +72,14 @@ _LEGACY_KEYS = {"address-data": ("addresses",), "route-data": ("routes",)}
 _MACVLAN_MODES = {"vepa": 1, "bridge": 2, "private": 3, "passthru": 4, "source": 5}
 _VLAN_PROTOCOLS = {"802.1q": "802.1Q", "802.1ad": "802.1ad"}
 _ADDR_GEN_MODES = {"eui64": 0, "stable-privacy": 1}
+# NetworkManager's "infinity" for ipv4/ipv6.dhcp-timeout and ipv6.ra-timeout
+# (G_MAXINT32).  nmstate sets it on every dynamic family and does not wait for
+# a lease: a server that answers late still configures the interface, and an
+# apply never fails (and rolls back) because no server answered within NM's
+# default 45 s.  nmstate's schema has no key for a finite timeout.
+DHCP_TIMEOUT_INFINITY = 2**31 - 1
+# The methods under which a family's addresses come from the network.
+DYNAMIC_METHODS: Mapping[str, tuple[str, ...]] = {"ipv4": ("auto",), "ipv6": ("auto", "dhcp")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,6 +416,11 @@ def _ip_intent(ip: IpConfig, existing: Mapping[str, Variant] | None) -> _IpInten
     return _IpIntent(enabled, dhcp, autoconf, addresses)
 
 
+def _timeout(dynamic: bool) -> Variant | None:
+    """Our wait for a lease or router advertisement: forever when dynamic, else not set."""
+    return Variant("i", DHCP_TIMEOUT_INFINITY) if dynamic else None
+
+
 def ipv4(ip: IpConfig | None, existing: Mapping[str, Variant] | None = None) -> Updates:
     """``ipv4``; keys the request omits keep the profile's value (nmstate merges them)."""
     if ip is None:
@@ -426,6 +439,7 @@ def ipv4(ip: IpConfig | None, existing: Mapping[str, Variant] | None = None) -> 
         out["address-data"] = _address_data(ip if method != "disabled" else IpConfig())
     if method == "auto":
         out.update(_auto_options(ip))
+    out["dhcp-timeout"] = _timeout(method in DYNAMIC_METHODS["ipv4"])
     return out
 
 
@@ -447,11 +461,23 @@ def ipv6(ip: IpConfig | None, existing: Mapping[str, Variant] | None = None) -> 
     out: Updates = {"method": Variant("s", method)}
     if ip.addresses is not None or method == "disabled":
         out["address-data"] = _address_data(ip if method != "disabled" else IpConfig())
-    if method in ("auto", "dhcp"):
+    dynamic = method in DYNAMIC_METHODS["ipv6"]
+    if dynamic:
         out.update(_auto_options(ip))
+    out["dhcp-timeout"] = _timeout(dynamic)
+    out["ra-timeout"] = _timeout(dynamic)
     if ip.addr_gen_mode is not None:
         out["addr-gen-mode"] = Variant("i", _ADDR_GEN_MODES[ip.addr_gen_mode])
     return out
+
+
+def dynamic_families(settings: Settings) -> frozenset[int]:
+    """The IP versions whose addresses *settings* (a whole profile) obtain from the network."""
+    return frozenset(
+        family
+        for family in (4, 6)
+        if _value(settings, f"ipv{family}", "method") in DYNAMIC_METHODS[f"ipv{family}"]
+    )
 
 
 def route_data(routes: Sequence[Route]) -> Updates:
