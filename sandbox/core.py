@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,8 +163,12 @@ class Sandbox:
     def nmcli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return _run("nmcli", *args, check=check, env=self.env)
 
-    def start_nmstated(self, *args: str) -> int:
-        """Start nmstated inside the sandbox; returns once it reported READY=1."""
+    def start_nmstated(self, *args: str, command: Sequence[str] = ()) -> int:
+        """Start nmstated inside the sandbox; returns once it reported READY=1.
+
+        *command* starts another nmstated than the virtualenv's (an installed
+        one); *args* follow it.
+        """
         notify_path = self.workdir / "notify.sock"
         notify_path.unlink(missing_ok=True)
         import socket
@@ -172,8 +176,8 @@ class Sandbox:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
             sock.bind(str(notify_path))
             env = {**self.env, "NOTIFY_SOCKET": str(notify_path), "PYTHONUNBUFFERED": "1"}
-            exe = str(Path(sys.executable).with_name("nmstated"))
-            cmd = self.ns_cmd(exe, "--run-dir", str(self.workdir / "nmstated-run"), *args)
+            exe = list(command) or [str(Path(sys.executable).with_name("nmstated"))]
+            cmd = self.ns_cmd(*exe, "--run-dir", str(self.workdir / "nmstated-run"), *args)
             self._spawn("nmstated", cmd, env)
             pid = self.processes["nmstated"][0]
             deadline = time.monotonic() + START_TIMEOUT
@@ -462,6 +466,8 @@ dhcp=internal
 
 [keyfile]
 path={keyfiles}
+# Links a test makes by hand and NetworkManager must not touch (docs/sandbox.md).
+unmanaged-devices=interface-name:hm-*
 
 [logging]
 level=INFO
