@@ -19,7 +19,7 @@ from nmstated.current import ShowOptions
 from nmstated.engine import ApplyRequest, Engine, Job, JobState
 from nmstated.errors import ALL_KINDS, Conflict, InternalError, InvalidArgument
 from nmstated.model import NetworkState
-from nmstated.reuse import LastJson
+from nmstated.reuse import RoutesJson
 from nmstated.schema import parse_state
 from nmstated.service.boundary import bus_method, caller, decode_options
 from nmstated.service.job import NoValue, job_id_of, job_path
@@ -181,7 +181,7 @@ class ManagerInterface(ServiceInterface):
 _YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-_ROUTES_JSON = LastJson()  # the routes view is reused while unchanged (nmstated/reuse.py)
+_ROUTES_JSON = RoutesJson()  # entries of the routes view are reused (nmstated/reuse.py)
 
 
 def encode_state(state: dict[str, Any], fmt: str) -> str:

@@ -8,10 +8,12 @@ them (centiseconds), MAC addresses in upper case.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from operator import itemgetter
 from typing import Any, Final
 
 from .netlink import (
@@ -467,9 +469,17 @@ def _bond(
     return {"mode": mode, "options": options, "port": [port.name for port in ports]}
 
 
+@functools.lru_cache(maxsize=65536)
+def _address_facts(text: str) -> tuple[str, bool, int, int]:
+    """Canonical spelling, link-local or not, version and value of an address
+    (kept: a Show of a thousand interfaces parses the same addresses each time)."""
+    ip = ipaddress.ip_address(text)
+    return str(ip), ip.version == 6 and ip.is_link_local, ip.version, int(ip)
+
+
 def _ip_sort_key(entry: Mapping[str, Any]) -> tuple[int, int, int]:
-    ip = ipaddress.ip_address(entry["ip"])
-    return (ip.version, int(ip), int(entry["prefix-length"]))
+    _, _, version, value = _address_facts(entry["ip"])
+    return (version, value, int(entry["prefix-length"]))
 
 
 def _ip(
@@ -489,10 +499,10 @@ def _ip(
     for address in mine:
         if address.dynamic and not include_dynamic:
             continue
-        ip = ipaddress.ip_address(address.address)
-        if family == AF_INET6 and ip.is_link_local and not include_link_local:
+        ip, link_local, _, _ = _address_facts(address.address)
+        if family == AF_INET6 and link_local and not include_link_local:
             continue
-        entry: dict[str, Any] = {"ip": str(ip), "prefix-length": address.prefixlen}
+        entry: dict[str, Any] = {"ip": ip, "prefix-length": address.prefixlen}
         if address.dynamic:
             _put(entry, "valid-life-time", _lifetime(address.valid_lft))
             _put(entry, "preferred-life-time", _lifetime(address.preferred_lft))
@@ -568,8 +578,28 @@ def _route_entries(route: Route, links: Mapping[int, Link]) -> list[dict[str, An
     return entries
 
 
+# One nmstate route entry of a kernel route: its sort key, the entry for
+# ``running`` and, when the route counts as config, a copy for ``config``
+# (a copy: YAML would write an entry present in both lists as an alias).
+RouteEntry = tuple[tuple[Any, ...], dict[str, Any], dict[str, Any] | None]
+
+
+def route_entries(route: Route, links: Mapping[int, Link]) -> list[RouteEntry]:
+    """A kernel route in nmstate form: one entry per next hop, none for the
+    routes Show leaves out (the local table, broadcast, multicast...)."""
+    if route.table == RT_TABLE_LOCAL or route.type not in _ROUTE_TYPES:
+        return []
+    config = route.protocol in _CONFIG_PROTOCOLS
+    return [
+        (_route_sort_key(entry), entry, dict(entry) if config else None)
+        for entry in _route_entries(route, links)
+    ]
+
+
 def routes(
-    snapshot: Snapshot, names: Iterable[str] | None = None
+    snapshot: Snapshot,
+    names: Iterable[str] | None = None,
+    entries: Callable[[Route], list[RouteEntry]] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """``{'running': [...], 'config': [...]}`` in nmstate form.
 
@@ -577,23 +607,24 @@ def routes(
     the local table; config: those of them added as static or boot routes.
     With ``names``, only routes whose next-hop interface is one of them.
     A multipath route becomes one entry per next hop, with its ``weight``.
+    *entries*: ``route_entries`` for this snapshot's links, or a memo of it
+    (``nmstated/reuse.py``).
     """
+    links = snapshot.links
+    convert = entries if entries is not None else (lambda route: route_entries(route, links))
     wanted = None if names is None else set(names)
-    running: list[dict[str, Any]] = []
-    configured: set[int] = set()  # id() of the running entries that are config too
+    found: list[RouteEntry] = []
     for route in snapshot.routes:
-        if route.table == RT_TABLE_LOCAL or route.type not in _ROUTE_TYPES:
-            continue
-        for entry in _route_entries(route, snapshot.links):
-            if wanted is not None and entry.get("next-hop-interface") not in wanted:
+        for item in convert(route):
+            if wanted is not None and item[1].get("next-hop-interface") not in wanted:
                 continue
-            running.append(entry)
-            if route.protocol in _CONFIG_PROTOCOLS:
-                configured.add(id(entry))
+            found.append(item)
     # Sorted once: config is a subsequence of running, and the sort is stable.
-    running.sort(key=_route_sort_key)
-    config = [dict(entry) for entry in running if id(entry) in configured]
-    return {"running": running, "config": config}
+    found.sort(key=itemgetter(0))
+    return {
+        "running": [entry for _, entry, _ in found],
+        "config": [copy for _, _, copy in found if copy is not None],
+    }
 
 
 # --------------------------------------------------------------------------
