@@ -14,6 +14,10 @@
   another, against an nmcli loop (``connection add`` + ``connection up``
   per pair, then ``connection delete`` per pair); per interface, for
   several N, to show how the cost grows.
+* The same few pairs added and removed on an empty host and beside many
+  other interfaces: whose cost per interface depends on how many
+  interfaces already exist (the part of the growth above that is not
+  the request's size).
 """
 
 from __future__ import annotations
@@ -231,21 +235,22 @@ async def bridge(box: Sandbox, rounds: int) -> dict[str, Any]:
     return {"bridge_from_nothing": paired.result()}
 
 
-def veth_state(pairs: int, present: bool) -> str:
+def veth_state(pairs: int, present: bool, prefix: str = "bv", first_octet: int = 200) -> str:
     interfaces: list[dict[str, Any]] = []
     for i in range(pairs):
         if present:
             interfaces.append(
                 {
-                    "name": f"bv{i}a",
+                    "name": f"{prefix}{i}a",
                     "type": "veth",
                     "state": "up",
-                    "veth": {"peer": f"bv{i}b"},
+                    "veth": {"peer": f"{prefix}{i}b"},
                     "ipv4": {
                         "enabled": True,
                         "dhcp": False,
                         "address": [
-                            {"ip": f"10.{200 + i // 16384}.{(i // 64) % 256}.{(i % 64) * 4 + 1}",
+                            {"ip": f"10.{first_octet + i // 16384}.{(i // 64) % 256}."
+                                   f"{(i % 64) * 4 + 1}",
                              "prefix-length": 30}
                         ],
                     },
@@ -253,7 +258,7 @@ def veth_state(pairs: int, present: bool) -> str:
                 }
             )  # fmt: skip
         else:
-            interfaces.append({"name": f"bv{i}a", "type": "veth", "state": "absent"})
+            interfaces.append({"name": f"{prefix}{i}a", "type": "veth", "state": "absent"})
     return json.dumps({"interfaces": interfaces})
 
 
@@ -326,3 +331,50 @@ async def veths(
         }
         out[str(pairs)] = figures
     return {"veth_pairs": out}
+
+
+async def crowd(box: Sandbox, crowd_pairs: int, probe_pairs: int, rounds: int) -> dict[str, Any]:
+    """*probe_pairs* pairs added and removed alone, then beside *crowd_pairs* other pairs.
+
+    Per interface of the probe: wall time and the CPU time of nmstated and
+    NetworkManager.  What grows with the crowd is a cost per existing
+    interface, paid for each new one."""
+    daemon = DaemonStats(box.processes["nmstated"][0])
+    manager = DaemonStats(box.processes["NetworkManager"][0])
+    interfaces = 2 * probe_pairs
+
+    async def probe() -> dict[str, float]:
+        walls: list[float] = []
+        cpu = {"nmstated": 0.0, "NetworkManager": 0.0}
+        for _ in range(rounds):
+            before = (daemon.cpu_seconds(), manager.cpu_seconds())
+            added = await apply_and_wait(box.bus_address, veth_state(probe_pairs, True, "bp", 240))
+            removed = await apply_and_wait(
+                box.bus_address, veth_state(probe_pairs, False, "bp", 240)
+            )
+            cpu["nmstated"] += daemon.cpu_seconds() - before[0]
+            cpu["NetworkManager"] += manager.cpu_seconds() - before[1]
+            walls.append(added + removed)
+            await asyncio.to_thread(
+                _delete_profiles, box, *(f"bp{i}{s}" for i in range(probe_pairs) for s in "ab")
+            )
+        return {
+            "wall_ms": round(1000 * statistics.median(walls) / interfaces, 2),
+            **{f"cpu_{who}_ms": round(1000 * t / rounds / interfaces, 2) for who, t in cpu.items()},
+        }
+
+    alone = await probe()
+    await apply_and_wait(box.bus_address, veth_state(crowd_pairs, True, "bc", 230))
+    try:
+        crowded = await probe()
+    finally:
+        await apply_and_wait(box.bus_address, veth_state(crowd_pairs, False, "bc", 230))
+        await asyncio.to_thread(
+            _delete_profiles, box, *(f"bc{i}{s}" for i in range(crowd_pairs) for s in "ab")
+        )
+    return {
+        "probe_interfaces": interfaces,
+        "crowd_interfaces": 2 * crowd_pairs,
+        "alone": alone,
+        "crowded": crowded,
+    }

@@ -39,6 +39,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="sizes also done with an nmcli loop (default 10,100)",
     )
     parser.add_argument("--veth-rounds", type=int, default=3, help="rounds per veth size")
+    parser.add_argument(
+        "--crowd-pairs",
+        type=int,
+        default=450,
+        help="veth pairs present while the probe pairs come and go (default 450)",
+    )
+    parser.add_argument(
+        "--probe-pairs", type=int, default=10, help="pairs added alone and in the crowd"
+    )
 
 
 def steps(
@@ -70,6 +79,13 @@ def steps(
                 lambda box: apply.veths(
                     box, args.veth_sizes, args.veth_rounds, args.veth_floor_sizes
                 )
+            ),
+        ),
+        (
+            "veth",
+            "apply_veth_crowd",
+            lambda: in_sandbox(
+                lambda box: apply.crowd(box, args.crowd_pairs, args.probe_pairs, args.veth_rounds)
             ),
         ),
     ]
@@ -240,3 +256,26 @@ def print_table(results: dict[str, Any]) -> None:
             numbers = [f"{size:>{WIDTHS[0]}}"]
             numbers += [f"{v:>{w}.2f}" for v, w in zip(values, WIDTHS[1:], strict=True)]
             print("  " + "  ".join(numbers))
+    crowd = results.get("apply_veth_crowd")
+    if crowd:
+        _print_crowd(crowd)
+
+
+def _print_crowd(crowd: dict[str, Any]) -> None:
+    print(
+        f"\n{crowd['probe_interfaces']} interfaces added and removed, per interface (ms): "
+        f"alone, and beside {crowd['crowd_interfaces']:,} others"
+    )
+    columns = ("", "wall", "CPU nmstated", "CPU NetworkManager")
+    widths = (9, 8, 13, 19)
+    print("  " + "  ".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True)))
+    for label in ("alone", "crowded"):
+        figures = crowd[label]
+        values = (
+            figures["wall_ms"],
+            figures["cpu_nmstated_ms"],
+            figures["cpu_NetworkManager_ms"],
+        )
+        cells = [f"{label:>{widths[0]}}"]
+        cells += [f"{v:>{w}.2f}" for v, w in zip(values, widths[1:], strict=True)]
+        print("  " + "  ".join(cells))
