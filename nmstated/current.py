@@ -152,20 +152,20 @@ class CurrentStateReader:
     async def _applied_methods(self, devices: list[Device]) -> dict[str, dict[str, dict[str, Any]]]:
         """Per active device, its applied ``ipv4``/``ipv6`` settings (method, auto-* keys)."""
         active = [d for d in devices if _is_up(d)]
-
-        async def methods(device: Device) -> dict[str, dict[str, Any]]:
-            try:
-                settings, _ = await self._nm.applied_connection(device.path)
-            except NmstateError:
-                return {}
-            return {
+        try:
+            applied = await self._nm.applied_settings(active)
+        except NmstateError as err:
+            log.warning("cannot read the settings applied by NetworkManager: %s", err)
+            return {}
+        return {
+            device.name: {
                 family: unwrap(settings[family])
                 for family in ("ipv4", "ipv6")
                 if family in settings and "method" in settings[family]
             }
-
-        results = await asyncio.gather(*(methods(d) for d in active))
-        return {d.name: m for d, m in zip(active, results, strict=True)}
+            for device in active
+            if (settings := applied.get(device.path)) is not None
+        }
 
 
 def _overlay(

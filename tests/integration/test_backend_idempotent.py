@@ -13,26 +13,18 @@ Both are read up to a marker sent after the apply, so nothing is timed.
 
 from __future__ import annotations
 
-import os
-import re
-import select
 import socket
-import subprocess
-import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import IO
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 from pyroute2 import netns
 from pyroute2.netlink.rtnl import RTMGRP_LINK
 from pyroute2.netlink.rtnl.marshal import MarshalRtnl
 
 from sandbox import Sandbox
+from tests.bus_monitor import BusMessage, bus_messages
 from tests.helpers import Ctl
 
-DEADLINE = 30.0
 STATE = """
 interfaces:
 - name: veth0
@@ -103,103 +95,25 @@ dns-resolver:
 """
 
 
-@dataclass
-class BusSignal:
-    header: str
-    body: list[str] = field(default_factory=list)
-
-    @property
-    def strings(self) -> list[str]:
-        return [m for line in self.body for m in re.findall(r'^\s*string "(.*)"$', line)]
-
-    def is_bookkeeping(self) -> bool:
-        """Not a change of the network: the apply's own checkpoint coming and going,
-        and traffic counters (if some client asked NetworkManager for them)."""
-        if self.strings[:1] == ["org.freedesktop.NetworkManager.Device.Statistics"]:
-            return True
-        if "path=/org/freedesktop/NetworkManager/Checkpoint/" in self.header:
-            return True
-        if "member=InterfacesAdded" in self.header or "member=InterfacesRemoved" in self.header:
-            return any("/org/freedesktop/NetworkManager/Checkpoint/" in line for line in self.body)
-        if "path=/org/freedesktop/NetworkManager;" in self.header and "PropertiesChanged" in (
-            self.header
-        ):
-            return set(self.strings) <= {"org.freedesktop.NetworkManager", "Checkpoints"}
-        return False
+def networkmanager_signals(box: Sandbox) -> AbstractContextManager[list[BusMessage]]:
+    """Every NetworkManager signal from entering the block until leaving it."""
+    return bus_messages(box, "type='signal',sender='org.freedesktop.NetworkManager'")
 
 
-@contextmanager
-def networkmanager_signals(box: Sandbox) -> Iterator[list[BusSignal]]:
-    """Every NetworkManager signal from entering the block until a marker sent on leaving it."""
-    marker = f"mark{uuid.uuid4().hex[:8]}"
-    monitor = subprocess.Popen(
-        [
-            "dbus-monitor",
-            "--address",
-            box.bus_address,
-            "type='signal',sender='org.freedesktop.NetworkManager'",
-            "type='signal',interface='org.nmstate.Test'",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    assert monitor.stdout is not None
-    reader = LineReader(monitor.stdout)
-    seen: list[BusSignal] = []
-    try:
-        # Becoming a monitor makes the bus take its name away: from then on it sees all.
-        reader.until(lambda line: "member=NameLost" in line)
-        yield seen
-        subprocess.run(
-            [
-                "busctl",
-                f"--address={box.bus_address}",
-                "emit",
-                "/org/nmstate/test",
-                "org.nmstate.Test",
-                "Mark",
-                "s",
-                marker,
-            ],
-            check=True,
-        )
-        for line in reader.until(lambda line: f'string "{marker}"' in line):
-            if line.startswith("signal "):
-                seen.append(BusSignal(line))
-            elif seen and line.startswith(" "):
-                seen[-1].body.append(line)
-        seen[:] = [s for s in seen if "org.nmstate.Test" not in s.header]
-    finally:
-        monitor.terminate()
-        monitor.wait(timeout=10)
-        monitor.stdout.close()
-
-
-class LineReader:
-    """Lines from a pipe, read without buffering behind select's back."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        self._fd = stream.fileno()
-        self._pending = b""
-        self.lines: list[str] = []
-
-    def until(self, done: Callable[[str], bool]) -> list[str]:
-        """Lines up to and including the first one *done* accepts."""
-        taken: list[str] = []
-        deadline = time.monotonic() + DEADLINE
-        while True:
-            while b"\n" in self._pending:
-                raw, self._pending = self._pending.split(b"\n", 1)
-                line = raw.decode(errors="replace")
-                taken.append(line)
-                if done(line):
-                    return taken
-            remaining = deadline - time.monotonic()
-            ready, _, _ = select.select([self._fd], [], [], max(remaining, 0))
-            assert ready, f"dbus-monitor said nothing more within {DEADLINE} s: {taken[-5:]}"
-            chunk = os.read(self._fd, 1 << 16)
-            assert chunk, f"dbus-monitor ended: {taken[-8:]}"
-            self._pending += chunk
+def is_bookkeeping(signal: BusMessage) -> bool:
+    """Not a change of the network: the apply's own checkpoint coming and going,
+    and traffic counters (if some client asked NetworkManager for them)."""
+    if signal.strings[:1] == ["org.freedesktop.NetworkManager.Device.Statistics"]:
+        return True
+    if "path=/org/freedesktop/NetworkManager/Checkpoint/" in signal.header:
+        return True
+    if "member=InterfacesAdded" in signal.header or "member=InterfacesRemoved" in signal.header:
+        return any("/org/freedesktop/NetworkManager/Checkpoint/" in line for line in signal.body)
+    if "path=/org/freedesktop/NetworkManager;" in signal.header and "PropertiesChanged" in (
+        signal.header
+    ):
+        return set(signal.strings) <= {"org.freedesktop.NetworkManager", "Checkpoints"}
+    return False
 
 
 @contextmanager
@@ -242,7 +156,7 @@ def test_the_same_state_twice_writes_nothing_and_moves_no_link(nmstatectl: Ctl) 
         second = nmstatectl("apply", "-", stdin=STATE)
     assert second.returncode == 0, second.stderr
 
-    writes = [(s.header, s.body) for s in signals if not s.is_bookkeeping()]
+    writes = [(s.header, s.body) for s in signals if not is_bookkeeping(s)]
     assert writes == []
     assert links == []
     # The witnesses do see changes: a real change shows up in both.

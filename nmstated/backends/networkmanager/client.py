@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -135,6 +135,9 @@ class NetworkManagerClient:
         self._signal_count = 0
         self._signal_waiters: set[asyncio.Future[None]] = set()
         self._objects = ObjectCache()
+        # Device path -> (what it was fetched for, its applied settings).
+        self._applied: dict[str, tuple[tuple[object, ...], Settings]] = {}
+        self._reapplies = 0  # a fetch that overlapped a Reapply is not kept
 
     @property
     def bus(self) -> MessageBus:
@@ -329,6 +332,55 @@ class NetworkManagerClient:
         settings, version = await self.call(device, DEVICE, "GetAppliedConnection", "u", [0])
         return settings, version
 
+    async def applied_settings(self, devices: Sequence[Device]) -> dict[str, Settings]:
+        """Device path -> the settings applied on it, for those of *devices* that
+        have an active connection (a device whose call fails is left out).
+
+        Kept per device while its active connection and that profile's
+        settings are unchanged: NetworkManager sets applied settings when it
+        activates a profile and on Reapply, which nmstated (like nmcli) sends
+        after updating the profile.  So a Show of a thousand active devices
+        asks NetworkManager for the few that changed, not a thousand times,
+        and never more than MAX_IN_FLIGHT at once.  A Reapply with settings
+        that are not the profile's (``nmcli device modify``) is seen at the
+        next activation or change of the profile.
+        """
+        objects = await self._objects_current()
+        wanted: dict[str, tuple[object, ...]] = {}
+        for device in devices:
+            active = device.active_connection
+            props = objects.props(active, ACTIVE) if active and active != "/" else None
+            if props is None:
+                continue
+            profile = str(props["Connection"])
+            wanted[device.path] = (active, profile, objects.settings_version(profile))
+        missing = [
+            path for path, key in wanted.items() if self._applied.get(path, (None,))[0] != key
+        ]
+        reapplies = self._reapplies
+        answers = await self._bounded([self.applied_connection(path) for path in missing])
+        fetched: dict[str, Settings] = {}
+        for path, answer in zip(missing, answers, strict=True):
+            if isinstance(answer, BaseException):
+                if not isinstance(answer, NmstateError):
+                    raise answer
+                self._applied.pop(path, None)
+                continue
+            fetched[path] = answer[0]
+            if reapplies == self._reapplies:
+                self._applied[path] = (wanted[path], answer[0])
+        if len(self._applied) > 2 * len(objects.paths(DEVICE)) + 64:  # devices come and go
+            known = set(objects.paths(DEVICE))
+            self._applied = {p: v for p, v in self._applied.items() if p in known}
+        result: dict[str, Settings] = {}
+        for path in wanted:
+            settings = fetched.get(path)
+            if settings is None and path in self._applied:
+                settings = self._applied[path][1]
+            if settings is not None:
+                result[path] = settings
+        return result
+
     # -- profiles ---------------------------------------------------------------
     async def add_connection(
         self, settings: Settings, *, to_disk: bool, block_autoconnect: bool = False
@@ -465,6 +517,14 @@ class NetworkManagerClient:
         return only_waiting_for_dynamic(int(props["State"]), int(props["StateFlags"]), dynamic)
 
     async def reapply(self, device: str, name: str) -> None:
+        self._applied.pop(device, None)  # whatever was kept for it is about to change
+        self._reapplies += 1
+        try:
+            await self._reapply(device, name)
+        finally:
+            self._reapplies += 1
+
+    async def _reapply(self, device: str, name: str) -> None:
         await self.call(
             device, DEVICE, "Reapply", "a{sa{sv}}tu", [{}, 0, 0], doing=f"reapplying {name}"
         )
