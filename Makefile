@@ -53,3 +53,32 @@ bench: deps
 
 clean: sandbox-stop
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache bench-results
+
+# -- make install / make uninstall (docs/service.md) -------------------------------------------
+# PREFIX is /usr/local: what an administrator builds stays out of /usr, which dpkg owns; a
+# package build sets PREFIX=/usr DESTDIR=<staging>.  The unit, activation file, man page and
+# completion go under PREFIX, where systemd, dbus-daemon, man and bash-completion also look;
+# the bus policy and polkit action go to /usr/share, the only place dbus-daemon and polkitd
+# read them from.  Each directory can be set on the command line.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+PKGLIBDIR ?= $(PREFIX)/lib/nmstated
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+# The service's interpreter: Debian's, not one under /home or /root (ProtectHome=yes).
+SERVICE_PYTHON ?= /usr/bin/python3
+pkgvar = $(patsubst %/,%,$(shell pkg-config $(3) --variable=$(1) $(2) 2>/dev/null))
+UNITDIR ?= $(or $(if $(filter /usr,$(PREFIX)),$(call pkgvar,systemdsystemunitdir,systemd)),$(PREFIX)/lib/systemd/system)
+DBUS_SERVICEDIR ?= $(or $(call pkgvar,system_bus_services_dir,dbus-1,--define-variable=prefix=$(PREFIX)),$(DATADIR)/dbus-1/system-services)
+DBUS_INTERFACEDIR ?= $(or $(call pkgvar,interfaces_dir,dbus-1,--define-variable=prefix=$(PREFIX)),$(DATADIR)/dbus-1/interfaces)
+DBUS_POLICYDIR ?= $(or $(call pkgvar,datadir,dbus-1),/usr/share)/dbus-1/system.d
+POLKIT_ACTIONDIR ?= $(or $(call pkgvar,policydir,polkit-gobject-1),/usr/share/polkit-1/actions)
+BASH_COMPLETIONDIR ?= $(or $(call pkgvar,completionsdir,bash-completion,--define-variable=prefix=$(PREFIX)),$(DATADIR)/bash-completion/completions)
+INSTALL_DIRS = PREFIX DESTDIR BINDIR SBINDIR PKGLIBDIR MANDIR SERVICE_PYTHON UNITDIR DBUS_SERVICEDIR \
+	DBUS_INTERFACEDIR DBUS_POLICYDIR POLKIT_ACTIONDIR BASH_COMPLETIONDIR
+
+.PHONY: install uninstall
+install uninstall:
+	@env $(foreach v,$(INSTALL_DIRS),$(v)='$($(v))') sh packaging/install.sh $@

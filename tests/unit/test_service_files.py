@@ -16,7 +16,7 @@ from nmstated.service.polkit import APPLY_ACTION
 from tests.helpers import REPO
 
 UNIT = REPO / "systemd" / "nmstated.service"
-INSTALLED_EXEC = "ExecStart=/usr/bin/nmstated"
+INSTALLED_EXEC = "ExecStart=/usr/sbin/nmstated"
 
 
 def verify(unit_text: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
