@@ -97,7 +97,13 @@ class CurrentStateReader:
                 snapshot = await dump(self._ipr)
         filtered = patterns is not None
         names = select_names((link.name for link in snapshot.links.values()), patterns)
-        interfaces = to_nmstate.interfaces(snapshot, names)
+        # Addresses obtained at run time (DHCP, SLAAC) are listed with their
+        # lifetimes, as nmstate shows them; the running config is what would be
+        # applied, so it leaves them out.  An Apply ignores them either way
+        # (nmstated/dynamic_addresses.py).
+        interfaces = to_nmstate.interfaces(
+            snapshot, names, include_dynamic=not options.running_config
+        )
         routes = self._routes.routes(snapshot, names if filtered else None)
         rules = to_nmstate.route_rules(snapshot)
         if filtered:

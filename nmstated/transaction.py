@@ -27,6 +27,7 @@ from nmstated.backends.networkmanager.apply import ApplyOptions, NetworkManagerA
 from nmstated.backends.networkmanager.checkpoint import Checkpoint, CheckpointStore, Loss
 from nmstated.backends.networkmanager.client import NetworkManagerClient
 from nmstated.current import CurrentStateReader
+from nmstated.dynamic_addresses import without_dynamic_addresses
 from nmstated.errors import (
     BackendError,
     Cancelled,
@@ -163,7 +164,10 @@ class Transaction:
         job.update(state=JobState.RUNNING, progress="reading the current state")
         try:
             current = await self._reader.read()
-            desired = merge.plan_input(job.desired, current)
+            desired, notes = without_dynamic_addresses(job.desired, current)
+            for note in notes:
+                self._log.info("%s", note)
+            desired = merge.plan_input(desired, current)
             if job.request.dry_run:
                 job.update(diff=json.dumps(diff.diff(desired, current)))
                 return JobState.SUCCEEDED, None

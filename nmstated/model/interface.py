@@ -40,22 +40,48 @@ class InterfaceState:
     IGNORE = "ignore"
 
 
+# The lifetime nmstate shows for an address that never expires.
+FOREVER = "forever"
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class IpAddress:
+    """An address; its lifetimes (``"86390sec"``) say it was obtained at run time
+    (DHCP, router advertisement).  They are query only and do not take part in
+    comparisons: a leased address equals the same address asked for."""
+
     ip: str
     prefix_length: int
+    valid_life_time: str | None = field(default=None, compare=False)
+    preferred_life_time: str | None = field(default=None, compare=False)
 
     @classmethod
-    def parse(cls, ip: str, prefix_length: int) -> IpAddress:
+    def parse(
+        cls,
+        ip: str,
+        prefix_length: int,
+        valid_life_time: str | None = None,
+        preferred_life_time: str | None = None,
+    ) -> IpAddress:
         # One spelling per address, so that '2001:DB8::0:1' equals '2001:db8::1'.
-        return cls(str(ipaddress.ip_address(ip)), int(prefix_length))
+        return cls(
+            str(ipaddress.ip_address(ip)), int(prefix_length), valid_life_time, preferred_life_time
+        )
 
     @property
     def is_link_local(self) -> bool:
         return ipaddress.ip_address(self.ip).is_link_local
 
+    @property
+    def is_dynamic(self) -> bool:
+        """Obtained at run time: it expires (nmstate: a valid lifetime other than forever)."""
+        return self.valid_life_time is not None and self.valid_life_time != FOREVER
+
     def to_dict(self) -> dict[str, Any]:
-        return {"ip": self.ip, "prefix-length": self.prefix_length}
+        out: dict[str, Any] = {"ip": self.ip, "prefix-length": self.prefix_length}
+        put(out, "valid-life-time", self.valid_life_time)
+        put(out, "preferred-life-time", self.preferred_life_time)
+        return out
 
 
 _IP_KEYS = (
@@ -92,7 +118,15 @@ class IpConfig:
     def from_dict(cls, data: Mapping[str, Any]) -> IpConfig:
         addresses = None
         if "address" in data:
-            addresses = tuple(IpAddress.parse(a["ip"], a["prefix-length"]) for a in data["address"])
+            addresses = tuple(
+                IpAddress.parse(
+                    a["ip"],
+                    a["prefix-length"],
+                    a.get("valid-life-time"),
+                    a.get("preferred-life-time"),
+                )
+                for a in data["address"]
+            )
         return cls(
             enabled=data.get("enabled"),
             dhcp=data.get("dhcp"),
@@ -110,7 +144,13 @@ class IpConfig:
 
     @property
     def static_addresses(self) -> tuple[IpAddress, ...]:
-        return self.addresses or ()
+        """The addresses that are configuration: not those obtained at run time."""
+        return tuple(a for a in self.addresses or () if not a.is_dynamic)
+
+    @property
+    def dynamic_addresses(self) -> tuple[IpAddress, ...]:
+        """The addresses listed with a lifetime (as Show lists leased and SLAAC ones)."""
+        return tuple(a for a in self.addresses or () if a.is_dynamic)
 
     @property
     def wants_enabled(self) -> bool:

@@ -273,10 +273,68 @@ def test_dhcp_lease_from_a_real_server(nmstatectl: Ctl, dhcp_server: DhcpServer)
         if a.get("local") == lease["ip"]
     ]
     assert kernel["prefixlen"] == lease["prefix-length"] and kernel.get("dynamic") is True
-    # Show lists configuration: DHCP on, no static address (nmstated leaves
-    # dynamic addresses out of Show, so that applying its output back never
-    # turns a lease into a static address).
-    iface = shown(nmstatectl)
-    assert iface["state"] == "up"
-    assert iface["ipv4"]["dhcp"] is True and iface["ipv4"]["address"] == []
     assert profile_values(box, "ipv4.dhcp-timeout") == [INFINITY]
+    _show_lists_the_lease_and_applying_it_back_changes_nothing(nmstatectl, lease["ip"])
+    _dhcp_off_keeps_the_lease_as_a_static_address(nmstatectl, lease["ip"])
+
+
+def _show_lists_the_lease_and_applying_it_back_changes_nothing(nmstatectl: Ctl, ip: str) -> None:
+    """As nmstate: Show lists the lease with its lifetimes, the running config does not,
+    and an Apply of Show's output ignores it (no static address, no write, no reactivation)."""
+    box = nmstatectl.box
+    full = nmstatectl("show", "--json", NIC)
+    assert full.returncode == 0, full.stderr
+    (iface,) = json.loads(full.stdout)["interfaces"]
+    assert iface["state"] == "up" and iface["ipv4"]["dhcp"] is True
+    (listed,) = iface["ipv4"]["address"]
+    assert listed["ip"] == ip and listed["prefix-length"] == SERVER.network.prefixlen
+    for key in ("valid-life-time", "preferred-life-time"):
+        seconds = listed[key].removesuffix("sec")
+        assert seconds.isdigit() and 0 < int(seconds) <= 3600, listed
+
+    running = nmstatectl("show", "--json", "--running-config", NIC)
+    assert running.returncode == 0, running.stderr
+    (configured,) = json.loads(running.stdout)["interfaces"]
+    assert configured["ipv4"]["dhcp"] is True and configured["ipv4"]["address"] == []
+
+    keyfiles = {p.name: p.stat().st_mtime_ns for p in box.keyfile_dir.iterdir()}
+    before = activation(box)
+    again = nmstatectl("apply", "-", stdin=full.stdout)
+    assert again.returncode == 0, again.stderr
+    assert activation(box) == before
+    assert {p.name: p.stat().st_mtime_ns for p in box.keyfile_dir.iterdir()} == keyfiles
+    assert profile_values(box, "ipv4.method") == ["auto"]
+    assert profile_values(box, "ipv4.addresses") == [""]  # no static address
+    log = box.log_path("nmstated").read_text()
+    assert f"{NIC}: ignoring ipv4 addresses {ip}/{SERVER.network.prefixlen}" in log
+    (kept,) = [
+        a
+        for link in box.ip_json("addr", "show", "dev", NIC)
+        for a in link["addr_info"]
+        if a.get("local") == ip
+    ]
+    assert kept.get("dynamic") is True
+
+
+DHCP_OFF = f"""\
+interfaces:
+- name: {NIC}
+  ipv4:
+    dhcp: false
+"""
+
+
+def _dhcp_off_keeps_the_lease_as_a_static_address(nmstatectl: Ctl, ip: str) -> None:
+    """nmstate: turning DHCP off without listing addresses keeps the current ones, static."""
+    box = nmstatectl.box
+    result = nmstatectl("apply", "-", stdin=DHCP_OFF)
+    assert result.returncode == 0, result.stderr
+    address = f"{ip}/{SERVER.network.prefixlen}"
+    assert profile_values(box, "ipv4.method") == ["manual"]
+    assert profile_values(box, "ipv4.addresses") == [address]
+    assert f"{NIC}: ipv4 is no longer dynamic: its current addresses {address}" in (
+        box.log_path("nmstated").read_text()
+    )
+    iface = shown(nmstatectl)
+    assert iface["ipv4"]["dhcp"] is False
+    assert iface["ipv4"]["address"] == [{"ip": ip, "prefix-length": SERVER.network.prefixlen}]
