@@ -37,7 +37,7 @@ from nmstated.errors import (
     VerificationFailed,
 )
 from nmstated.jobs import Decision, Job, JobLog, JobState
-from nmstated.model import InterfaceType, NetworkState
+from nmstated.model import Interface, InterfaceState, InterfaceType, NetworkState
 from nmstated.monitor import KernelMonitor
 
 VERIFY_TIMEOUT = 10.0
@@ -88,18 +88,23 @@ async def run_to_end(awaitable: Awaitable[T]) -> T:
 
 
 def restorable(current: NetworkState, desired: NetworkState) -> NetworkState:
-    """What a rollback must bring back: the interfaces the job touches, as they are.
+    """What a rollback must bring back: the interfaces the job touches, as they are,
+    and none of those it creates (NetworkManager deletes them after it answered).
 
     A software interface the rollback re-creates gets a new random MAC
     address, so only a NIC's MAC address is expected back.
     """
-    return NetworkState(
-        interfaces=tuple(
-            iface if iface.type == InterfaceType.ETHERNET else replace(iface, mac_address=None)
-            for iface in current.interfaces
-            if desired.interface(iface.name) is not None
-        )
+    existing = tuple(
+        iface if iface.type == InterfaceType.ETHERNET else replace(iface, mac_address=None)
+        for iface in current.interfaces
+        if desired.interface(iface.name) is not None
     )
+    created = tuple(
+        Interface(name=iface.name, state=InterfaceState.ABSENT)
+        for iface in desired.interfaces
+        if current.interface(iface.name) is None and iface.effective_state != InterfaceState.ABSENT
+    )
+    return NetworkState(interfaces=existing + created)
 
 
 class Transaction:

@@ -188,3 +188,18 @@ def test_a_rollback_expects_back_the_touched_interfaces_without_virtual_macs() -
         ("eth1", "02:00:00:00:00:01"),
         ("v0", None),
     ]
+
+
+def test_a_rollback_expects_the_interfaces_the_job_created_gone() -> None:
+    current = NetworkState.from_dict({"interfaces": [{"name": "eth1", "type": "ethernet"}]})
+    desired = NetworkState.from_dict(
+        {
+            "interfaces": [
+                {"name": "eth1", "controller": "br9"},
+                {"name": "br9", "type": "linux-bridge", "state": "up"},
+                {"name": "old0", "type": "veth", "state": "absent"},
+            ]
+        }
+    )
+    before = restorable(current, desired)
+    assert [(i.name, i.state) for i in before.interfaces] == [("eth1", None), ("br9", "absent")]
