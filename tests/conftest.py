@@ -7,21 +7,56 @@ running inside it.  Everything is removed afterwards, even on failure.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import Generator, Iterator
 
 import pytest
 
 from sandbox import Sandbox
 from tests.helpers import Ctl, require_root
 
+# How much of nmstated's log a failed test shows (the sandbox, logs included, is removed).
+LOG_LINES_ON_FAILURE = 80
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+def _show_logs_if_failed(request: pytest.FixtureRequest, box: Sandbox) -> None:
+    """A failed test's sandbox is about to go: print the end of nmstated's log (and
+    every traceback in it) so the report says what the daemon saw."""
+    if not request.node.stash.get(_FAILED, False):
+        return
+    log = box.log_path("nmstated")
+    if not log.exists():
+        return
+    lines = log.read_text(errors="replace").splitlines()
+    print(f"--- last {LOG_LINES_ON_FAILURE} lines of nmstated's log ---", file=sys.stderr)
+    print("\n".join(lines[-LOG_LINES_ON_FAILURE:]), file=sys.stderr)
+    earlier = [i for i, line in enumerate(lines[:-LOG_LINES_ON_FAILURE]) if "Traceback" in line]
+    for start in earlier:
+        print("--- an earlier traceback in nmstated's log ---", file=sys.stderr)
+        print("\n".join(lines[start : start + 30]), file=sys.stderr)
+
 
 @pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
+def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
     require_root()
     box = Sandbox().start()
     try:
         yield box
     finally:
+        _show_logs_if_failed(request, box)
         box.stop()
 
 
