@@ -27,6 +27,7 @@ from nmstated.backends.networkmanager.client import (
     Device,
     DeviceState,
     NetworkManagerClient,
+    Settings,
     unwrap,
 )
 from nmstated.backends.networkmanager.settings import DYNAMIC_METHODS
@@ -70,6 +71,8 @@ class CurrentStateReader:
         self._ipr: Any = None
         self._lock = asyncio.Lock()
         self._routes = RoutesView()  # reused while the kernel's routes are unchanged
+        # Device path -> (applied settings, their ipv4/ipv6 part unwrapped).
+        self._methods: dict[str, tuple[Settings, dict[str, dict[str, Any]]]] = {}
 
     async def start(self) -> None:
         self._ipr = AsyncIPRoute()
@@ -163,15 +166,27 @@ class CurrentStateReader:
         except NmstateError as err:
             log.warning("cannot read the settings applied by NetworkManager: %s", err)
             return {}
-        return {
-            device.name: {
-                family: unwrap(settings[family])
-                for family in ("ipv4", "ipv6")
-                if family in settings and "method" in settings[family]
-            }
-            for device in active
-            if (settings := applied.get(device.path)) is not None
-        }
+        methods: dict[str, dict[str, dict[str, Any]]] = {}
+        kept: dict[str, tuple[Settings, dict[str, dict[str, Any]]]] = {}
+        for device in active:
+            settings = applied.get(device.path)
+            if settings is None:
+                continue
+            known = self._methods.get(device.path)
+            if known is None or known[0] is not settings:  # the client keeps unchanged ones
+                known = (settings, _ip_methods(settings))
+            kept[device.path] = known
+            methods[device.name] = known[1]
+        self._methods = kept
+        return methods
+
+
+def _ip_methods(settings: Settings) -> dict[str, dict[str, Any]]:
+    return {
+        family: unwrap(settings[family])
+        for family in ("ipv4", "ipv6")
+        if family in settings and "method" in settings[family]
+    }
 
 
 def _overlay(
