@@ -166,7 +166,7 @@ class Engine:
             )
         log.info("job %d: %s requested", job.id, decision.value)
         await job.done.wait()
-        if job.state != expected:
+        if job.state != expected or job.error_message:  # e.g. rolled back, not entirely
             raise ALL_KINDS.get(job.error_kind, InternalError)(job.error_message)
 
     def _active(self, job: Job) -> tuple[Transaction, asyncio.Task[None]] | None:

@@ -132,6 +132,7 @@ class Transaction:
         self._before = NetworkState()
         self._undone = False
         self._rolled_back = False
+        self._incomplete = False  # rolled back, but the verification found differences
         self._undo_note = "nothing was changed"
 
     # -- requests from the engine ----------------------------------------------
@@ -221,7 +222,9 @@ class Transaction:
                 if decision is Decision.ROLLBACK:
                     await run_to_end(self._undo(checkpoint))
                     if self._rolled_back:
-                        return JobState.ROLLED_BACK, None
+                        # Said in the job's Error, and by Rollback's answer.
+                        shortfall = BackendError(self._undo_note) if self._incomplete else None
+                        return JobState.ROLLED_BACK, shortfall
                     return JobState.FAILED, BackendError(f"rollback requested; {self._undo_note}")
             job.update(progress="committing")
             await checkpoint.commit()
@@ -336,11 +339,16 @@ class Transaction:
         # NetworkManager restored its part (on our request, or at the deadline).
         if self._applier is not None:
             await self._applier.undo()
+        self._rolled_back = True
         try:
             await self._verify(self._before)
         except NmstateError as err:
-            self._log.error("rolled back, but not everything is as before yet: %s", err.message)
-        self._rolled_back = True
+            # Typically what was changed outside NetworkManager before the job
+            # (an MTU set with ip): its checkpoint brings back its own view only.
+            self._log.error("rolled back, but not everything is as before: %s", err.message)
+            self._undo_note = f"rolled back, but not everything is as before: {err.message}"
+            self._incomplete = True
+            return
         self._undo_note = "all changes were rolled back"
 
     def _after_failure(self, checkpoint: Checkpoint, err: NmstateError) -> Outcome:
