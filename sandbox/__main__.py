@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sandbox.core import Sandbox, SandboxError, recorded, stop_all
+from sandbox.core import CLI_ORIGIN, Sandbox, SandboxError, recorded, stop_all
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     start = sub.add_parser("start", help="start NetworkManager and nmstated in a new sandbox")
     start.add_argument("--nics", type=int, default=4, help="how many test NICs (default 4)")
     start.add_argument("--no-daemon", action="store_true", help="start NetworkManager only")
-    stop = sub.add_parser("stop", help="stop the sandboxes started with `start`")
+    stop = sub.add_parser("stop", help="stop the sandboxes `start` started from this checkout")
     stop.add_argument(
         "names",
         nargs="*",
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "stop":
         try:
-            count = stop_all(None if args.all else "cli", names=args.names or None)
+            count = stop_all(None if args.all else CLI_ORIGIN, names=args.names or None)
         except SandboxError as err:
             print(f"sandbox: {err}", file=sys.stderr)
             return 1
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         for box in recorded():
             print(f"{box.netns}  bus={box.bus_address}  processes={sorted(box.processes)}")
         return 0
-    box = Sandbox(nic_count=args.nics, origin="cli")
+    box = Sandbox(nic_count=args.nics, origin=CLI_ORIGIN)
     try:
         box.start()
         if not args.no_daemon:

@@ -39,6 +39,8 @@ RECORD_DIR = Path("/run/nmstated-sandbox")
 NETNS_ETC = Path("/etc/netns")
 REPO = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 30.0
+# Sandboxes `python -m sandbox start` made from this checkout (another clone's are its own).
+CLI_ORIGIN = f"cli:{REPO}"
 _NM_NAME = "org.freedesktop.NetworkManager"
 # Where Debian and Fedora put the polkit daemon.
 POLKITD_PATHS = (Path("/usr/lib/polkit-1/polkitd"), Path("/usr/libexec/polkitd"))
@@ -85,8 +87,8 @@ class Sandbox:
     nic_count: int = 4
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="nmstated-sb-")))
     processes: dict[str, tuple[int, str]] = field(default_factory=dict)
-    # "cli" for sandboxes started by `python -m sandbox start` (make sandbox),
-    # which `stop` ends; test and demo sandboxes stop themselves.
+    # CLI_ORIGIN for sandboxes started by `python -m sandbox start` (make sandbox)
+    # from this checkout, which `stop` ends; test and demo sandboxes stop themselves.
     origin: str = "code"
     _children: dict[str, subprocess.Popen[Any]] = field(default_factory=dict, repr=False)
 
@@ -407,8 +409,8 @@ def stop_all(origin: str | None = None, names: Iterable[str] | None = None) -> i
                 raise SandboxError(f"no sandbox named {name} (see `python -m sandbox status`)")
             if origin is not None and every[name].origin != origin:
                 raise SandboxError(
-                    f"{name} was not started with `python -m sandbox start` "
-                    "(a test run's?); add --all to stop it anyway"
+                    f"{name} was not started with `python -m sandbox start` from this "
+                    "checkout (a test run's, or another clone's?); add --all to stop it anyway"
                 )
         boxes = [box for box in boxes if box.netns in wanted]
     for box in boxes:

@@ -115,3 +115,21 @@ def test_a_reused_pid_is_never_killed() -> None:
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_stop_leaves_another_clones_sandbox_alone() -> None:
+    """`make sandbox-stop` in one clone must not end the sandbox of another clone."""
+    require_root()
+    other = Sandbox(origin="cli:/elsewhere/another-clone").start()
+    try:
+        stopped = subprocess.run(
+            [sys.executable, "-m", "sandbox", "stop", other.netns],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
+        assert stopped.returncode == 1
+        assert "another clone" in stopped.stderr, stopped.stderr
+        assert all(alive(pid) for pid, _ in other.processes.values())
+    finally:
+        other.stop()
