@@ -158,13 +158,17 @@ def check_against_current(desired: NetworkState, current: NetworkState) -> None:
     problems = new_interface_problems(desired.to_dict(), existing)
     for index, iface in enumerate(desired.interfaces):
         now = current.interface(iface.name)
-        if (
-            iface.effective_state == InterfaceState.ABSENT
-            and now is not None
-            and now.type == InterfaceType.LOOPBACK
-        ):
+        if now is None or now.type != InterfaceType.LOOPBACK:
+            continue
+        # NetworkManager keeps the loopback interface up whatever a profile says:
+        # a request to remove it or take it down could only be reported done falsely.
+        if iface.effective_state == InterfaceState.ABSENT:
             problems.append(
                 f"interfaces[{index}]: the loopback interface {iface.name} cannot be removed"
+            )
+        elif iface.effective_state == InterfaceState.DOWN:
+            problems.append(
+                f"interfaces[{index}]: the loopback interface {iface.name} cannot be taken down"
             )
     if problems:
         raise InvalidArgument("; ".join(problems) + "; nothing was changed")

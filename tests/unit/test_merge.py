@@ -206,3 +206,10 @@ def test_loopback_cannot_go_absent() -> None:
     current = state({"name": "lo", "type": "loopback"})
     with pytest.raises(InvalidArgument, match=r"interfaces\[0\]: the loopback interface lo"):
         plan_input(state({"name": "lo", "state": "absent"}), current)
+
+
+def test_loopback_cannot_go_down() -> None:
+    current = state({"name": "lo", "type": "loopback"})
+    with pytest.raises(InvalidArgument, match=r"interfaces\[0\]: .* lo cannot be taken down"):
+        plan_input(state({"name": "lo", "state": "down"}), current)
+    plan_input(state({"name": "lo", "state": "up"}), current)  # up is fine
