@@ -170,8 +170,25 @@ def check_against_current(desired: NetworkState, current: NetworkState) -> None:
             problems.append(
                 f"interfaces[{index}]: the loopback interface {iface.name} cannot be taken down"
             )
+    problems += _unknown_route_interfaces(desired, existing)
     if problems:
         raise InvalidArgument("; ".join(problems) + "; nothing was changed")
+
+
+def _unknown_route_interfaces(desired: NetworkState, existing: set[str]) -> list[str]:
+    """Routes to add through an interface that neither exists nor is created here."""
+    if desired.routes is None or not desired.routes.config:
+        return []
+    created = {
+        iface.name for iface in desired.interfaces if iface.effective_state != InterfaceState.ABSENT
+    }
+    return [
+        f"routes.config[{index}]: next-hop-interface {route.next_hop_interface} does not exist"
+        for index, route in enumerate(desired.routes.config)
+        if not route.is_absent
+        and route.next_hop_interface is not None
+        and route.next_hop_interface not in existing | created
+    ]
 
 
 def plan_input(desired: NetworkState, current: NetworkState) -> NetworkState:

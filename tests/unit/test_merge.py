@@ -213,3 +213,29 @@ def test_loopback_cannot_go_down() -> None:
     with pytest.raises(InvalidArgument, match=r"interfaces\[0\]: .* lo cannot be taken down"):
         plan_input(state({"name": "lo", "state": "down"}), current)
     plan_input(state({"name": "lo", "state": "up"}), current)  # up is fine
+
+
+def test_a_route_through_an_interface_that_does_not_exist_is_refused() -> None:
+    current = state({"name": "eth1", "type": "ethernet"})
+    desired = NetworkState.from_dict(
+        {
+            "interfaces": [{"name": "br9", "type": "linux-bridge"}],
+            "routes": {
+                "config": [
+                    {"destination": "10.1.0.0/24", "next-hop-interface": "eth1"},
+                    {"destination": "10.2.0.0/24", "next-hop-interface": "br9"},
+                    {"destination": "10.3.0.0/24", "next-hop-interface": "nope0"},
+                    {
+                        "destination": "10.4.0.0/24",
+                        "next-hop-interface": "gone0",
+                        "state": "absent",
+                    },
+                ]
+            },
+        }
+    )
+    with pytest.raises(InvalidArgument) as raised:
+        plan_input(desired, current)
+    assert raised.value.message == (
+        "routes.config[2]: next-hop-interface nope0 does not exist; nothing was changed"
+    )

@@ -428,6 +428,22 @@ BAD: list[tuple[str, str, list[str]]] = [
         "hostname: {config: [a]}\n",
         ["hostname.config: expected a string, got a list"],
     ),
+    (
+        "hostname-with-space",
+        "hostname: {running: bad_host name}\n",
+        [
+            "hostname.running: is not a host name: dot-separated labels of letters, digits and "
+            "inner hyphens, each at most 63 characters, 253 in all (RFC 1123)"
+        ],
+    ),
+    (
+        "hostname-running-empty",
+        'hostname: {running: ""}\n',
+        [
+            "hostname.running: is not a host name: dot-separated labels of letters, digits and "
+            "inner hyphens, each at most 63 characters, 253 in all (RFC 1123)"
+        ],
+    ),
 ]
 
 
