@@ -623,6 +623,12 @@ def _interface_problems(index: int, iface: JsonDict, out: list[Problem]) -> None
         for port_index, port in enumerate(_list(_dict(iface.get(key)).get("port"))):
             _name_problems(port, (*base, *list_path, port_index), out)
 
+    mac = iface.get("mac-address")
+    if isinstance(mac, str) and _is_mac(mac) and int(mac[:2], 16) & 1:
+        out.append(
+            Problem((*base, "mac-address"), f"{mac} is a multicast address (odd first octet)")
+        )
+
     ipv6 = _dict(iface.get("ipv6"))
     mtu = iface.get("mtu")
     if ipv6.get("enabled") is True and isinstance(mtu, int) and 68 <= mtu < 1280:
@@ -656,6 +662,37 @@ def _ip_problems(iface: JsonDict, family: str, path: Path, out: list[Problem]) -
             )
         else:
             seen[address] = index
+
+
+def _port_lists(iface: JsonDict) -> Iterator[tuple[Path, Any]]:
+    """(path in the interface, port name) for every port its type section lists."""
+    for port_index, port in enumerate(_list(_dict(iface.get("bridge")).get("port"))):
+        yield ("bridge", "port", port_index, "name"), _dict(port).get("name")
+    for key in ("link-aggregation", "vrf"):
+        for port_index, port in enumerate(_list(_dict(iface.get(key)).get("port"))):
+            yield (key, "port", port_index), port
+
+
+def _port_problems(state: Any, out: list[Problem]) -> None:
+    """A port belongs to one controller, and a controller is not its own port."""
+    owner: dict[str, tuple[str, Path]] = {}
+    for index, iface in _interfaces(state):
+        name = iface.get("name")
+        if iface.get("state") == "absent" or type(name) is not str:
+            continue
+        for where, port in _port_lists(iface):
+            if type(port) is not str:
+                continue
+            path: Path = ("interfaces", index, *where)
+            if port == name:
+                out.append(Problem(path, f"{_short(name)} cannot be a port of itself"))
+            elif port in owner and owner[port][0] != name:
+                first = format_path(owner[port][1])
+                out.append(
+                    Problem(path, f"{_short(port)} is already a port of {owner[port][0]} ({first})")
+                )
+            else:
+                owner.setdefault(port, (name, path))
 
 
 def _interface_set_problems(state: Any, out: list[Problem]) -> None:
@@ -744,6 +781,7 @@ def _semantic_problems(state: Any) -> list[Problem]:
     for index, iface in _interfaces(state):
         _interface_problems(index, iface, out)
     _interface_set_problems(state, out)
+    _port_problems(state, out)
     _route_problems(state, out)
     return out
 

@@ -429,6 +429,25 @@ BAD: list[tuple[str, str, list[str]]] = [
         ["hostname.config: expected a string, got a list"],
     ),
     (
+        "port-of-two-bridges",
+        "interfaces:\n- {name: br0, type: linux-bridge, bridge: {port: [{name: eth1}]}}\n"
+        "- {name: br1, type: linux-bridge, bridge: {port: [{name: eth1}]}}\n",
+        [
+            "interfaces[1].bridge.port[0].name: 'eth1' is already a port of br0 "
+            "(interfaces[0].bridge.port[0].name)"
+        ],
+    ),
+    (
+        "bridge-its-own-port",
+        "interfaces:\n- {name: br0, type: linux-bridge, bridge: {port: [{name: br0}]}}\n",
+        ["interfaces[0].bridge.port[0].name: 'br0' cannot be a port of itself"],
+    ),
+    (
+        "multicast-mac",
+        'interfaces:\n- {name: eth1, type: ethernet, mac-address: "01:00:5E:00:00:01"}\n',
+        ["interfaces[0].mac-address: 01:00:5E:00:00:01 is a multicast address (odd first octet)"],
+    ),
+    (
         "hostname-with-space",
         "hostname: {running: bad_host name}\n",
         [

@@ -125,7 +125,10 @@ TEXT = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=30
 )  # descriptions: anything printable
 U16 = st.integers(0, 65535)
-MACS = st.binary(min_size=6, max_size=6).map(lambda b: ":".join(f"{x:02x}" for x in b))
+# Unicast: a multicast MAC address (odd first octet) is refused.
+MACS = st.binary(min_size=6, max_size=6).map(
+    lambda b: ":".join(f"{x:02x}" for x in (b[0] & 0xFE, *b[1:]))
+)
 
 
 def addresses(version: int) -> st.SearchStrategy[list[dict[str, Any]]]:
@@ -388,10 +391,28 @@ def route_rule(draw: st.DrawFn) -> dict[str, Any]:
     return rule
 
 
+def _one_controller_per_port(interfaces: list[dict[str, Any]]) -> None:
+    """Valid states list a port under one controller at most, never under itself."""
+    taken: set[str] = set()
+    for iface in interfaces:
+        for key in ("bridge", "link-aggregation", "vrf"):
+            section = iface.get(key)
+            if not isinstance(section, dict) or "port" not in section:
+                continue
+            kept = []
+            for port in section["port"]:
+                name = port["name"] if isinstance(port, dict) else port
+                if name != iface["name"] and name not in taken:
+                    kept.append(port)
+                    taken.add(name)
+            section["port"] = kept
+
+
 @st.composite
 def valid_state(draw: st.DrawFn) -> dict[str, Any]:
     names = draw(st.lists(NAMES, max_size=6, unique=True))
     state: dict[str, Any] = {"interfaces": [draw(interface(name)) for name in names]}
+    _one_controller_per_port(state["interfaces"])
     if draw(st.booleans()):
         state["routes"] = {"config": draw(st.lists(route(), max_size=4))}
     if draw(st.booleans()):
