@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from nmstated import verify
 from nmstated.errors import InvalidArgument
 from nmstated.model import Interface, InterfaceState, InterfaceType, NetworkState
 from nmstated.schema import new_interface_problems
@@ -158,7 +159,19 @@ def check_against_current(desired: NetworkState, current: NetworkState) -> None:
     problems = new_interface_problems(desired.to_dict(), existing)
     for index, iface in enumerate(desired.interfaces):
         now = current.interface(iface.name)
-        if now is None or now.type != InterfaceType.LOOPBACK:
+        if now is None:
+            continue
+        if (
+            iface.effective_state != InterfaceState.ABSENT
+            and iface.type is not None
+            and now.type is not None
+            and not verify.type_compatible(iface.type, now.type)
+        ):
+            problems.append(
+                f"interfaces[{index}]: {iface.name} is of type {now.type} and cannot become "
+                f"{iface.type} (remove it first, in another request)"
+            )
+        if now.type != InterfaceType.LOOPBACK:
             continue
         # NetworkManager keeps the loopback interface up whatever a profile says:
         # a request to remove it or take it down could only be reported done falsely.

@@ -106,6 +106,12 @@ def _compare(differ: Differ, path: str, desired: object, current: object) -> Non
 # -- interfaces ------------------------------------------------------------------------
 
 
+def type_compatible(wanted: str, found: str | None) -> bool:
+    """Whether an interface of type *found* is one of type *wanted* (a veth whose
+    peer is elsewhere is the ethernet NetworkManager sees)."""
+    return found in _COMPATIBLE_TYPES.get(wanted, {wanted})
+
+
 def interface_problems(want: Interface, have: Interface | None) -> list[str]:
     where = f"interfaces.{want.name}"
     state = want.effective_state
@@ -120,7 +126,7 @@ def interface_problems(want: Interface, have: Interface | None) -> list[str]:
     found: list[str] = []
     differ = _collector(found, where)
 
-    if want.type is not None and have.type not in _COMPATIBLE_TYPES.get(want.type, {want.type}):
+    if want.type is not None and not type_compatible(want.type, have.type):
         differ("type", want.type, have.type)
     if have.state != state:
         differ("state", state, have.state)

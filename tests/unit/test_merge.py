@@ -239,3 +239,10 @@ def test_a_route_through_an_interface_that_does_not_exist_is_refused() -> None:
     assert raised.value.message == (
         "routes.config[2]: next-hop-interface nope0 does not exist; nothing was changed"
     )
+
+
+def test_an_existing_interface_cannot_change_type() -> None:
+    current = state({"name": "eth1", "type": "ethernet"}, {"name": "v0", "type": "veth"})
+    with pytest.raises(InvalidArgument, match=r"interfaces\[0\]: eth1 is of type ethernet"):
+        plan_input(state({"name": "eth1", "type": "veth", "veth": {"peer": "p0"}}), current)
+    plan_input(state({"name": "v0", "type": "ethernet"}), current)  # a veth is an ethernet
