@@ -23,7 +23,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from nmstated import diff, merge, verify
-from nmstated.backends.networkmanager.apply import ApplyOptions, NetworkManagerApplier
+from nmstated.backends.networkmanager.apply import ApplyOptions, NetworkManagerApplier, preview
 from nmstated.backends.networkmanager.checkpoint import Checkpoint, CheckpointStore, Loss
 from nmstated.backends.networkmanager.client import NetworkManagerClient
 from nmstated.current import CurrentStateReader
@@ -175,7 +175,8 @@ class Transaction:
                 self._log.info("%s", note)
             desired = merge.plan_input(desired, current)
             if job.request.dry_run:
-                job.update(diff=json.dumps(diff.diff(desired, current)))
+                effects = await preview(self._nm, desired)
+                job.update(diff=json.dumps(diff.diff(desired, current, effects)))
                 return JobState.SUCCEEDED, None
             job.update(progress="creating a checkpoint")
             checkpoint = await self._create_checkpoint()

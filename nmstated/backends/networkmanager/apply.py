@@ -44,6 +44,7 @@ from nmstated.backends.networkmanager.client import (
     Settings,
 )
 from nmstated.backends.networkmanager.features import probe
+from nmstated.diff import Effects
 from nmstated.errors import BackendError, NmstateError, NotSupported
 from nmstated.model import Interface, InterfaceState, InterfaceType, NetworkState
 
@@ -75,6 +76,14 @@ class ApplyOptions:
     to_disk: bool = True
 
 
+async def preview(nm: NetworkManagerClient, desired: NetworkState) -> Effects:
+    """What applying *desired* would do beyond what it says, for a dry run's diff;
+    raises as the apply would for a request that cannot be planned."""
+    applier = NetworkManagerApplier(nm, ApplyOptions(), lambda _: None, lambda _: False)
+    plan, _ = await applier._plan(desired)
+    return nm_plan.effects(plan)
+
+
 class NetworkManagerApplier:
     """One apply's worth of NetworkManager work, for one job."""
 
@@ -93,17 +102,15 @@ class NetworkManagerApplier:
         self.writes = 0
 
     async def apply(self, desired: NetworkState) -> None:
-        features = await probe(self._nm)
-        known = await self._known(desired)
-        satisfied = {
-            iface.name
-            for iface in desired.interfaces
-            if iface.effective_state in (InterfaceState.UP, InterfaceState.DOWN)
-            and not verify.unverifiable(iface)
-            and self._already_satisfied(_without_ports(iface))
-        }
-        plan = nm_plan.make_plan(desired, known, features, satisfied)
+        plan, known = await self._plan(desired)
         log.debug("plan: %s", nm_plan.describe(plan))
+        for move in plan.moved_rules:
+            log.info(
+                "route rule %s moves from %s's profile to %s's",
+                move.rule.describe(),
+                move.source,
+                move.target,
+            )
         for removal in plan.removals:
             await self._remove(removal)
         devices = await self._nm.devices() if plan.removals else None
@@ -116,6 +123,18 @@ class NetworkManagerApplier:
             await self._apply_dns(desired)
         if desired.hostname is not None:
             await self._apply_hostname(desired)
+
+    async def _plan(self, desired: NetworkState) -> tuple[nm_plan.Plan, dict[str, nm_plan.Known]]:
+        features = await probe(self._nm)
+        known = await self._known(desired)
+        satisfied = {
+            iface.name
+            for iface in desired.interfaces
+            if iface.effective_state in (InterfaceState.UP, InterfaceState.DOWN)
+            and not verify.unverifiable(iface)
+            and self._already_satisfied(_without_ports(iface))
+        }
+        return nm_plan.make_plan(desired, known, features, satisfied), known
 
     async def undo(self) -> None:
         """Put back what checkpoints do not cover (DNS, hostname), newest first."""

@@ -6,11 +6,13 @@ what), and in which order interfaces are brought up or taken down.  The
 applier then only carries the plan out, so every decision here is
 unit-tested without a bus.
 
-Interfaces the request does not name are never touched, with three
+Interfaces the request does not name are never touched, with four
 exceptions nmstate also makes: ports listed by a controller in the request
 (their profile says whose port they are), the interfaces whose profiles
-hold routes or rules the request adds or removes, and the peer of a veth
-that goes absent (both ends and both profiles go).
+hold routes or rules the request adds or removes, the interface whose
+profile takes over route rules in effect that would otherwise be lost (their
+profile goes, or goes down, or loses their IP family), and the peer of a
+veth that goes absent (both ends and both profiles go).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from nmstated.backends.networkmanager import settings as nm_settings
 from nmstated.backends.networkmanager.client import Device, Settings, unwrap
 from nmstated.backends.networkmanager.features import CONTROLLER_KEYS, NmFeatures
 from nmstated.backends.networkmanager.settings import DETACHED, PortLink, ProfileInput
+from nmstated.diff import Effects, RuleMove
 from nmstated.model import Interface, InterfaceState, InterfaceType, NetworkState
 
 # NMDeviceType values of devices that exist only in software: bond, vlan,
@@ -39,6 +42,9 @@ _PORT_KIND_OF_PROFILE = {"bridge": "bridge", "bond": "bond", "vrf": "vrf"}
 _PARENT_SETTINGS = ("vlan", "vxlan", "macvlan")
 # NMDeviceType ethernet and veth: both take an 802-3-ethernet profile.
 _ETHERNET_DEVICE_TYPES = frozenset({1, 20})
+_IP_SETTINGS = ("ipv4", "ipv6")
+_OFF_METHODS = frozenset({"disabled", "ignore"})
+_NO_RULES = Variant("aa{sv}", [])
 
 
 class Action:
@@ -86,6 +92,7 @@ class Step:
 class Plan:
     removals: tuple[Removal, ...] = ()
     steps: tuple[Step, ...] = ()  # in bring-up order
+    moved_rules: tuple[RuleMove, ...] = ()  # route rules kept in another profile
 
     @property
     def downs(self) -> list[Step]:
@@ -160,6 +167,15 @@ def make_plan(
     return Plan(
         removals=tuple(order.tear_down_order(removals, lambda r: r.name, all_deps)),
         steps=tuple(order.bring_up_order(steps, lambda s: s.name, deps)),
+        moved_rules=tuple(route_plan.moved),
+    )
+
+
+def effects(plan: Plan) -> Effects:
+    """What the plan does that the request does not say, for a dry run's diff."""
+    return Effects(
+        removed=frozenset(r.name for r in plan.removals if r.profile_paths or r.delete_device),
+        moved_rules=plan.moved_rules,
     )
 
 
@@ -261,29 +277,54 @@ def _route_plan(
 ) -> nm_routes.RoutePlan:
     routes = desired.routes.config if desired.routes is not None else None
     rules = desired.route_rules.config if desired.route_rules is not None else None
-    if routes is None and rules is None:
+    if routes is None and rules is None and not _touches_rules(known, targets, gone):
         return nm_routes.RoutePlan()
-    views: dict[str, nm_routes.ProfileRoutes] = {}
+    before: dict[str, nm_routes.ProfileRoutes] = {}
     for name, found in known.items():
         if found.profile is not None and not _is_port_profile(found.profile[1]):
-            views[name] = nm_routes.ProfileRoutes.from_plain(
-                name, nm_settings.plain(found.profile[1])
+            path, settings = found.profile
+            before[name] = nm_routes.ProfileRoutes.from_plain(
+                name,
+                nm_settings.plain({k: v for k, v in settings.items() if k in _IP_SETTINGS}),
+                active=found.active_profile == path,
             )
+    views = {name: view for name, view in before.items() if name not in gone}
     up = [n for n, a in targets.actions.items() if a == Action.UP]
-    for name in up:
+    for name, action in targets.actions.items():
         iface = targets.ifaces[name]
         port = targets.ports.get(name)
         if port is not None and not port.detached:
             views.pop(name, None)  # a port has no IP configuration to hold routes
             continue
+        if action == Action.DOWN:
+            if name in views:
+                views[name] = replace(views[name], active=False)
+            continue
         view = views.get(name, nm_routes.ProfileRoutes(name))
+        found = known.get(name, Known())
+        existing = found.profile[1] if found.profile is not None else {}
         families = set(view.families)
-        for family in nm_routes.FAMILIES:
+        for family, translate in ((4, nm_settings.ipv4), (6, nm_settings.ipv6)):
             ip = getattr(iface, f"ipv{family}")
-            if ip is not None:
-                (families.add if ip.wants_enabled else families.discard)(family)
-        views[name] = replace(view, families=frozenset(families))
-    return nm_routes.plan(routes, rules, views, up=up, gone=gone)
+            if ip is None:
+                continue
+            # The method the profile will have (enabled with no address is off, say).
+            method = unwrap(translate(ip, existing.get(f"ipv{family}"))["method"])
+            (families.discard if method in _OFF_METHODS else families.add)(family)
+        views[name] = replace(view, families=frozenset(families), active=True)
+    return nm_routes.plan(routes, rules, views, up=up, gone=gone, before=before)
+
+
+def _touches_rules(known: Mapping[str, Known], targets: _Targets, gone: list[str]) -> bool:
+    """Does the request change a profile that holds route rules in effect?"""
+    for name in [*gone, *targets.ifaces]:
+        found = known.get(name)
+        if found is None or found.profile is None or found.active_profile != found.profile[0]:
+            continue
+        settings = found.profile[1]
+        if any(unwrap(settings.get(ip, {}).get("routing-rules", _NO_RULES)) for ip in _IP_SETTINGS):
+            return True
+    return False
 
 
 def _is_port_profile(settings: Settings) -> bool:

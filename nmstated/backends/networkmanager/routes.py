@@ -8,7 +8,12 @@ profile's ``routing-rules``.  nmstate's semantics on top of that:
 * an entry with ``state: absent`` is a wildcard removing every match from
   every profile (``metric`` ignored);
 * routes NetworkManager did not configure (other protocols, other daemons)
-  are not in any profile, so they are never touched.
+  are not in any profile, so they are never touched;
+* a rule belongs to the whole state, not to the profile that happens to
+  hold it: rules in effect whose profile goes (absent, now a port) or can no
+  longer hold them (down, their IP family disabled) move to another profile
+  in the same apply, chosen as for a new rule; with none left to hold one,
+  the request is refused, naming the rule.
 """
 
 from __future__ import annotations
@@ -20,12 +25,14 @@ from typing import Any
 
 from dbus_fast import Variant
 
+from nmstated.diff import RuleMove
 from nmstated.errors import InvalidArgument
 from nmstated.model import Route, RouteRule
 from nmstated.model.routes import MAIN_TABLE
 from nmstated.verify import DEFAULT_RULE_PRIORITY, rule_with_defaults
 
 FAMILIES = (4, 6)
+LOOPBACK = "lo"  # NetworkManager (1.42 and later) has a profile for it
 _AF = {4: 2, 6: 10}  # AF_INET, AF_INET6 as NetworkManager stores a rule's family
 _FAMILY_OF_AF = {v: k for k, v in _AF.items()}
 # FR_ACT_* values of the actions nmstate names.
@@ -138,10 +145,13 @@ class ProfileRoutes:
     routes: Mapping[int, tuple[Route, ...]] = field(default_factory=dict)
     rules: Mapping[int, tuple[RouteRule, ...]] = field(default_factory=dict)
     families: frozenset[int] = frozenset()
+    active: bool = True  # active on its device: what it holds is in effect
 
     @classmethod
-    def from_plain(cls, name: str, plain: Mapping[str, Mapping[str, Any]]) -> ProfileRoutes:
-        """From a profile's settings without Variant wrappers."""
+    def from_plain(
+        cls, name: str, plain: Mapping[str, Mapping[str, Any]], active: bool = True
+    ) -> ProfileRoutes:
+        """From a profile's settings (at least ``ipv4``/``ipv6``) without Variant wrappers."""
         routes: dict[int, tuple[Route, ...]] = {}
         rules: dict[int, tuple[RouteRule, ...]] = {}
         families: set[int] = set()
@@ -151,10 +161,14 @@ class ProfileRoutes:
             rules[family] = tuple(rule_from_nm(e) for e in ip.get("routing-rules", ()))
             if ip.get("method", "disabled") not in ("disabled", "ignore"):
                 families.add(family)
-        return cls(name, routes, rules, frozenset(families))
+        return cls(name, routes, rules, frozenset(families), active)
 
     def tables(self, family: int) -> set[int]:
         return {r.table for r in self.routes.get(family, ())}
+
+    def can_hold(self, family: int) -> bool:
+        """Would rules of *family* put here be in effect?"""
+        return self.active and family in self.families
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +177,7 @@ class RoutePlan:
 
     routes: dict[str, dict[int, tuple[Route, ...]]] = field(default_factory=dict)
     rules: dict[str, dict[int, tuple[RouteRule, ...]]] = field(default_factory=dict)
+    moved: list[RuleMove] = field(default_factory=list)  # rules in effect kept elsewhere
 
     @property
     def interfaces(self) -> set[str]:
@@ -176,21 +191,56 @@ def plan(
     *,
     up: Iterable[str] = (),
     gone: Iterable[str] = (),
+    before: Mapping[str, ProfileRoutes] | None = None,
 ) -> RoutePlan:
     """What each profile's routes and rules become.
 
-    *profiles* are the interfaces that have (or will have) a profile; *up*
-    the interfaces the request brings up (preferred holders for new rules);
+    *profiles* are the interfaces that have (or will have) a profile, as they
+    will be after the request (families enabled, active or not); *up* the
+    interfaces the request brings up (preferred holders for new rules);
     *gone* the ones that go absent (their profiles vanish with their routes).
+    *before* are the profiles as they are now: the rules in effect among
+    them that the request leaves without a holder move to another profile.
     """
     gone_set = set(gone)
     views = {name: view for name, view in profiles.items() if name not in gone_set}
     result = RoutePlan()
     if routes is not None:
         _plan_routes(routes, views, result)
-    if rules is not None:
-        _plan_rules(rules, views, result, [n for n in up if n in views])
+    displaced = _displaced(before or {}, views, gone_set)
+    if rules is not None or displaced:
+        _plan_rules(rules or (), views, result, [n for n in up if n in views], displaced)
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class _Displaced:
+    """A rule in effect whose profile can no longer hold it, and why."""
+
+    rule: RouteRule
+    family: int
+    source: str
+    why: str
+
+
+def _displaced(
+    before: Mapping[str, ProfileRoutes], after: Mapping[str, ProfileRoutes], gone: set[str]
+) -> list[_Displaced]:
+    out: list[_Displaced] = []
+    for name, was in before.items():
+        now = after.get(name)
+        for family in FAMILIES:
+            held = was.rules.get(family, ()) if was.can_hold(family) else ()
+            if not held or (now is not None and now.can_hold(family)):
+                continue
+            if now is None:
+                why = "goes absent" if name in gone else "becomes a port"
+            elif not now.active:
+                why = "goes down"
+            else:
+                why = f"has IPv{family} disabled"
+            out.extend(_Displaced(rule, family, name, why) for rule in held)
+    return out
 
 
 def _plan_routes(
@@ -234,12 +284,16 @@ def _plan_rules(
     views: Mapping[str, ProfileRoutes],
     result: RoutePlan,
     preferred: list[str],
+    displaced: Sequence[_Displaced] = (),
 ) -> None:
     lists = {name: {f: list(v.rules.get(f, ())) for f in FAMILIES} for name, v in views.items()}
+    for moving in displaced:
+        if moving.source in lists:  # its profile stays, without the rule
+            entries = lists[moving.source][moving.family]
+            lists[moving.source][moving.family] = [r for r in entries if r != moving.rule]
     present = [rule_with_defaults(r) for r in rules if not r.is_absent]
-    for rule in rules:
-        if not rule.is_absent:
-            continue
+    removed = [r for r in rules if r.is_absent]
+    for rule in removed:
         for per_family in lists.values():
             for family, entries in per_family.items():
                 per_family[family] = [
@@ -255,14 +309,34 @@ def _plan_rules(
         holder = _rule_holder(full, family, views, result, preferred)
         if holder is None:
             raise InvalidArgument(
-                f"route-rules.config[{index}]: no interface with IPv{family} enabled to hold "
-                "this rule (NetworkManager keeps rules in an interface's profile)"
+                f"route-rules.config[{index}]: no interface with IPv{family} enabled is up to "
+                "hold this rule (NetworkManager keeps rules in an interface's profile)"
             )
         lists[holder][family].append(full)
+    for moving in displaced:
+        rule, family = moving.rule, moving.family
+        if any(r.matches(rule) and not any(p.matches(rule) for p in present) for r in removed):
+            continue  # the request removes it
+        if any(_same_rule(rule, r) for per in lists.values() for r in per[family]):
+            continue  # another profile holds it (the request may have just put it there)
+        holder = _rule_holder(rule, family, views, result, preferred)
+        if holder is None:
+            raise InvalidArgument(
+                f"route-rules: rule {rule.describe()} would be lost: {moving.source}, whose "
+                f"profile holds it, {moving.why} and no other interface with IPv{family} "
+                "enabled is up to hold it; bring one up in the same request or remove the "
+                "rule (state: absent)"
+            )
+        lists[holder][family].append(rule)
+        result.moved.append(RuleMove(rule, moving.source, holder))
     for name, per_family in lists.items():
         for family, entries in per_family.items():
             if tuple(entries) != tuple(views[name].rules.get(family, ())):
                 result.rules.setdefault(name, {})[family] = tuple(entries)
+
+
+def _same_rule(one: RouteRule, other: RouteRule) -> bool:
+    return one.matches(other) and other.matches(one)
 
 
 def _rule_holder(
@@ -272,10 +346,17 @@ def _rule_holder(
     planned: RoutePlan,
     preferred: list[str],
 ) -> str | None:
-    """The profile a new rule goes into: its iif, else one routing through its table."""
-    if rule.iif and rule.iif in views:
+    """The profile a rule goes into, as nmstate picks it, among those whose rules
+    of its family are in effect: its iif; else one routing through its table
+    (those whose routes the request changes first, then those it brings up,
+    then the others by name); else the first the request brings up; else the
+    loopback's, which never goes away; else any, by name."""
+    able = {name for name, view in views.items() if view.can_hold(family)}
+    if rule.iif and rule.iif in able:
         return rule.iif
-    ordered = preferred + sorted(n for n in views if n not in preferred)
+    changed = sorted(n for n in planned.routes if n in able)
+    brought_up = [n for n in preferred if n in able]
+    ordered = list(dict.fromkeys([*changed, *brought_up, *sorted(able)]))
 
     def tables(name: str) -> set[int]:
         routes = planned.routes.get(name, {}).get(family)
@@ -287,7 +368,8 @@ def _rule_holder(
         for name in ordered:
             if rule.table in tables(name):
                 return name
-    for name in ordered:
-        if family in views[name].families:
-            return name
-    return None
+    if brought_up:
+        return brought_up[0]
+    if LOOPBACK in able:
+        return LOOPBACK
+    return ordered[0] if ordered else None
