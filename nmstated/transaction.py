@@ -23,6 +23,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from nmstated import diff, merge, verify
+from nmstated.backends.kernel.links import delete_link
 from nmstated.backends.networkmanager.apply import ApplyOptions, NetworkManagerApplier, preview
 from nmstated.backends.networkmanager.checkpoint import Checkpoint, CheckpointStore, Loss
 from nmstated.backends.networkmanager.client import NetworkManagerClient
@@ -340,6 +341,7 @@ class Transaction:
         # NetworkManager restored its part (on our request, or at the deadline).
         if self._applier is not None:
             await self._applier.undo()
+        await self._remove_created()
         self._rolled_back = True
         try:
             await self._verify(self._before)
@@ -351,6 +353,32 @@ class Transaction:
             self._incomplete = True
             return
         self._undo_note = "all changes were rolled back"
+
+    async def _remove_created(self) -> None:
+        """Delete the software interfaces the job created that the rollback left behind.
+
+        NetworkManager's rollback covers the devices it had when the checkpoint
+        was taken; one the job created and whose activation failed can stay
+        behind as a device NetworkManager no longer manages (a bridge whose
+        settings the kernel refused).  It did not exist before: it goes.
+        """
+        for iface in self._before.interfaces:
+            if iface.state != InterfaceState.ABSENT:
+                continue
+            if self._monitor.cache.link_named(iface.name) is None:
+                continue
+            self._log.info("deleting %s, created by the job and left by the rollback", iface.name)
+            try:
+                device = await self._nm.device_named(iface.name)
+                if device is not None and device.real:
+                    await self._nm.delete_device(device)
+                    continue
+            except NmstateError as err:
+                self._log.warning("NetworkManager could not delete %s: %s", iface.name, err)
+            try:
+                await delete_link(iface.name)
+            except NmstateError as err:
+                self._log.warning("%s", err.message)
 
     def _after_failure(self, checkpoint: Checkpoint, err: NmstateError) -> Outcome:
         loss = checkpoint.loss

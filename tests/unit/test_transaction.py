@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from nmstated.backends.networkmanager.checkpoint import CheckpointRecord, CheckpointStore, Loss
+from nmstated.backends.networkmanager.client import Device
 from nmstated.jobs import ApplyRequest, Job, JobLog
 from nmstated.model import NetworkState
 from nmstated.transaction import Transaction, _Lost, restorable, run_to_end
@@ -203,3 +204,51 @@ def test_a_rollback_expects_the_interfaces_the_job_created_gone() -> None:
     )
     before = restorable(current, desired)
     assert [(i.name, i.state) for i in before.interfaces] == [("eth1", None), ("br9", "absent")]
+
+
+class StandInNetworkManager:
+    """Knows some devices by name; records what it was asked to delete."""
+
+    def __init__(self, devices: dict[str, Device]) -> None:
+        self.devices = devices
+        self.deleted: list[str] = []
+
+    async def device_named(self, name: str) -> Device | None:
+        return self.devices.get(name)
+
+    async def delete_device(self, device: Device) -> None:
+        self.deleted.append(device.name)
+
+
+class StandInMonitor:
+    def __init__(self, links: set[str]) -> None:
+        self.cache = self
+        self.links = links
+
+    def link_named(self, name: str) -> object | None:
+        return name if name in self.links else None
+
+
+@in_loop
+async def test_interfaces_the_job_created_and_the_rollback_left_are_deleted() -> None:
+    def device(name: str) -> Device:
+        return Device(f"/d/{name}", name, 20, True, 13, "/", real=True)
+
+    nm = StandInNetworkManager({"br1": device("br1"), "eth1": device("eth1")})
+    job = Job(id=1, desired=NetworkState(), request=ApplyRequest(), sender=":1.1")
+    jlog = JobLog(logging.getLogger("test"), {"job": 1})
+    monitor = StandInMonitor({"br1", "eth1"})
+    t = Transaction(job, nm, None, monitor, CheckpointStore(None), jlog)  # type: ignore[arg-type]
+    current = NetworkState.from_dict({"interfaces": [{"name": "eth1", "type": "ethernet"}]})
+    desired = NetworkState.from_dict(
+        {
+            "interfaces": [
+                {"name": "eth1", "controller": "br1"},
+                {"name": "br1", "type": "linux-bridge"},
+                {"name": "br2", "type": "linux-bridge"},  # its creation failed: no link
+            ]
+        }
+    )
+    t._before = restorable(current, desired)
+    await t._remove_created()
+    assert nm.deleted == ["br1"]  # never eth1, which was there before; br2 never came
