@@ -13,7 +13,7 @@ import sys
 from collections import namedtuple
 
 from client import wire
-from client.connection import BusError, Connection
+from client.connection import BusError, BusUnreachable, Connection
 from client.exits import UNAVAILABLE, ClientError, error_from_dbus
 from client.wire import Message, Variant
 
@@ -71,6 +71,10 @@ class Nmstate:
     def open(cls) -> Nmstate:
         try:
             return cls(Connection.system_bus())
+        except BusUnreachable as err:
+            raise ClientError(
+                f"cannot reach the system bus at {err.target}: {err.reason}", UNAVAILABLE
+            ) from None
         except (OSError, ValueError) as err:
             raise ClientError(f"cannot reach the system bus: {err}", UNAVAILABLE) from None
 

@@ -8,6 +8,7 @@ whole call.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -26,6 +27,7 @@ from client.api import (
     JobView,
     job_path,
 )
+from client.connection import DEFAULT_SYSTEM_BUS
 from client.exits import UNAVAILABLE, ClientError, error_from_dbus
 
 __all__ = [
@@ -52,7 +54,11 @@ class Connection:
         try:
             bus = await MessageBus(bus_type=BusType.SYSTEM).connect()
         except (OSError, ValueError) as err:
-            raise ClientError(f"cannot reach the system bus: {err}", UNAVAILABLE) from None
+            address = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS") or DEFAULT_SYSTEM_BUS
+            reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+            raise ClientError(
+                f"cannot reach the system bus at {address}: {reason}", UNAVAILABLE
+            ) from None
         return cls(bus)
 
     def close(self) -> None:

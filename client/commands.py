@@ -1,15 +1,15 @@
 """What each nmstatectl command does, over D-Bus only.
 
 The one-shot commands use a blocking connection (client/api.py).  nmstated
-writes the YAML we print, so the client does not import PyYAML (~10 ms)
-except to print a dry run's diff.
+writes the YAML we print, so the client does not import PyYAML (~15 ms)
+except to print a dry run's diff, or to read an input that client/request.py's
+own reader leaves to it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 
@@ -33,13 +33,19 @@ if TYPE_CHECKING:
 
 def read_input(path: str) -> str:
     """The text of a state file ('-': standard input), checked to fit in a D-Bus string."""
+    from client.request import MAX_STATE_CHARS  # what apply needs, only apply imports
+
     where = "standard input" if path == "-" else path
+    # UTF-8 takes at most 4 bytes a character: reading more than that is pointless.
+    cap = 4 * MAX_STATE_CHARS + 1
     try:
         if path == "-":
-            raw = sys.stdin.buffer.read()
+            raw = sys.stdin.buffer.read(cap)
         else:
             with open(path, "rb") as handle:
-                raw = handle.read()
+                raw = handle.read(cap)
+        if len(raw) == cap:
+            raise too_large(where)
         text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ClientError(f"{path}: no such file", exits.NO_INPUT) from None
@@ -50,19 +56,21 @@ def read_input(path: str) -> str:
         ) from None
     except OSError as err:
         raise ClientError(f"{where}: {err.strerror}", exits.NO_INPUT) from None
+    if len(text) > MAX_STATE_CHARS:
+        raise too_large(where)
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise ClientError(f"{where}: line {line}: a NUL character", exits.INVALID_INPUT)
     return text
 
 
-def applied_names(text: str) -> list[str]:
-    """Interface names in an applied state, to show the result (best effort)."""
-    try:
-        data = json.loads(text)
-        return [str(i["name"]) for i in data.get("interfaces", [])]
-    except (ValueError, AttributeError, TypeError, KeyError):
-        return re.findall(r"^\s*-?\s*name:\s*['\"]?([^'\"\s#]+)", text, flags=re.MULTILINE)
+def too_large(where: str) -> ClientError:
+    from client.request import MAX_STATE_CHARS
+
+    return ClientError(
+        f"{where}: larger than nmstated accepts ({MAX_STATE_CHARS} characters)",
+        exits.INVALID_INPUT,
+    )
 
 
 def apply_options(args: argparse.Namespace) -> dict[str, Variant]:
@@ -99,13 +107,38 @@ def show(api: Nmstate, args: argparse.Namespace) -> int:
     if args.json:  # nmstated writes JSON on one line, its quickest; indented for people
         state = json.loads(api.show(args.names, "json", args.running_config))
         print(json.dumps(state, indent=2))
+        names = [str(i.get("name")) for i in state.get("interfaces", [])] if args.names else []
     else:
+        from client.result import interface_names
+
         text = api.show(args.names, "yaml", args.running_config)
         print(text, end="" if text.endswith("\n") else "\n")
-    return exits.OK
+        names = interface_names(text) if args.names else []
+    return say_unmatched(args.names, names)
+
+
+def say_unmatched(patterns: list[str], names: list[str]) -> int:
+    """Name each NAME or glob that matched no interface on stderr.
+
+    Like ``ip link show NAME`` and ``nmcli device show NAME``, a name that is
+    not there fails the command (exit 1), so a script can test for it; a glob
+    is a filter, and one that matches nothing is only noted (exit 0)."""
+    from fnmatch import fnmatchcase  # as nmstated matches them
+
+    code = exits.OK
+    for pattern in patterns:
+        if any(fnmatchcase(name, pattern) for name in names):
+            continue
+        print(f"nmstatectl: no interface matches {pattern}", file=sys.stderr)
+        if not any(char in pattern for char in "*?["):
+            code = exits.FAILED
+    return code
 
 
 def apply(api: Nmstate, args: argparse.Namespace, texts: list[tuple[str, str]]) -> int:
+    from client.request import read_request
+    from client.result import applied_state
+
     options = apply_options(args)
     progress = Progress(sys.stderr.isatty())
     follower = api.follow_jobs(progress)
@@ -119,9 +152,7 @@ def apply(api: Nmstate, args: argparse.Namespace, texts: list[tuple[str, str]]) 
         if args.dry_run:
             print_diff(json.loads(api.get(job, JOB, "Diff")))
         elif not args.quiet:
-            names = applied_names(text)
-            if names:
-                print(api.show(names, "yaml"), end="")
+            print(applied_state(api, read_request(text)), end="")
         if view.state == "awaiting-commit":
             print_pending(view)
         if len(texts) > 1:
@@ -226,7 +257,7 @@ def job_dict(view: JobView) -> dict[str, Any]:
 
 
 def version(api: Nmstate, args: argparse.Namespace) -> int:
-    print(f"nmstatectl {client_version()}")
+    """The daemon's version (main.run has printed the client's already)."""
     print(f"nmstated {api.get(MANAGER_PATH, MANAGER, 'Version')}")
     return exits.OK
 

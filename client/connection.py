@@ -37,6 +37,22 @@ class BusError(Exception):
         self.text = text
 
 
+class BusUnreachable(OSError):
+    """Connecting to the bus at *target* failed, for *reason*."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(f"{target}: {reason}")
+        self.target = target
+        self.reason = reason
+
+
+def shown_target(target: str | bytes) -> str:
+    """A socket address as people write it (an abstract one with a leading @)."""
+    if isinstance(target, bytes):
+        return "@" + target[1:].decode(errors="replace")
+    return target
+
+
 class Connection:
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
@@ -49,8 +65,8 @@ class Connection:
     def system_bus(cls) -> Connection:
         """Connect to the system bus ($DBUS_SYSTEM_BUS_ADDRESS, else the standard socket).
 
-        Raises OSError (nothing listens, or we may not connect) or ValueError
-        (an address we cannot use)."""
+        Raises BusUnreachable (nothing listens, or we may not connect) or
+        ValueError (an address we cannot use)."""
         address = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS") or DEFAULT_SYSTEM_BUS
         failure: Exception = ValueError(f"no usable address in {address!r}")
         for target in unix_targets(address):
@@ -62,7 +78,8 @@ class Connection:
                 return conn
             except (OSError, ValueError) as err:
                 sock.close()
-                failure = err
+                reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+                failure = BusUnreachable(shown_target(target), reason)
         raise failure
 
     def _authenticate(self) -> None:

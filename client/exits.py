@@ -14,7 +14,8 @@ PERMISSION = 77
 MEANINGS = {
     OK: "success (for apply: the state is applied, verified and committed, or awaits commit "
     "with --no-commit)",
-    FAILED: "the job failed; every change was rolled back unless the message says otherwise",
+    FAILED: "the job failed; every change was rolled back unless the message says otherwise "
+    "(for show: a NAME that is not a glob matches no interface)",
     USAGE: "wrong usage: unknown command or option, missing argument",
     INVALID_INPUT: "the input is invalid: not YAML/JSON, not the nmstate schema, a bad value, "
     "or an unknown job",

@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser(
         "show",
         help="show the current network state",
-        description="Print the current network state (YAML unless --json).",
+        description="Print the current network state (YAML unless --json). A NAME matching "
+        "no interface is named on stderr; a missing NAME that is not a glob fails (exit 1).",
     )
     show.add_argument("names", nargs="*", metavar="NAME", help="interface names or shell globs")
     show.add_argument("--json", action="store_true", help="print JSON instead of YAML")
@@ -74,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
             if name == "apply"
             else "the same as apply",
             description="Apply each FILE in turn ('-' or none: standard input) and print the "
-            "resulting state of the interfaces it names.",
+            "current state of what it touched: each section it holds (hostname, dns-resolver, "
+            "route-rules, routes) and the interfaces it names, with their routes and rules.",
         )
         apply.add_argument(
             "files", nargs="*", metavar="FILE", help="desired state, YAML or JSON ('-': stdin)"
@@ -163,7 +165,14 @@ def run(args: argparse.Namespace) -> int:
         texts = [(path, commands.read_input(path)) for path in args.files or ["-"]]
     if args.command == "monitor":
         return run_monitor(args)
-    api = Nmstate.open()
+    if args.command == "version":  # the client's, whether or not the daemon answers
+        print(f"nmstatectl {commands.client_version()}", flush=True)
+    try:
+        api = Nmstate.open()
+    except ClientError as err:
+        if args.command == "version":
+            raise ClientError(f"nmstated could not be reached: {err}", err.code) from None
+        raise
     try:
         if args.command == "show":
             return commands.show(api, args)

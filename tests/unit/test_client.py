@@ -98,10 +98,39 @@ def test_unreachable_bus_is_one_line_and_exit_69(
     assert err.startswith("nmstatectl: error: cannot reach the system bus") and err.count("\n") == 1
 
 
-def test_applied_names_from_yaml_and_json() -> None:
-    yaml_text = "interfaces:\n- name: eth1\n  type: ethernet\n- name: 'eth2'\n"
-    assert commands.applied_names(yaml_text) == ["eth1", "eth2"]
-    assert commands.applied_names('{"interfaces": [{"name": "eth3"}]}') == ["eth3"]
+def test_unreachable_bus_names_the_socket(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+    assert ctl.main(["show"]) == 69
+    assert capsys.readouterr().err == (
+        "nmstatectl: error: cannot reach the system bus at /nonexistent/bus: "
+        "No such file or directory\n"
+    )
+
+
+def test_version_without_a_bus_prints_the_clients_then_says_so(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+    assert ctl.main(["version"]) == 69
+    out, err = capsys.readouterr()
+    assert out == f"nmstatectl {commands.client_version()}\n"
+    assert err.startswith("nmstatectl: error: nmstated could not be reached: ")
+    assert "/nonexistent/bus" in err and err.count("\n") == 1
+
+
+def test_names_matching_nothing_are_named(capsys: pytest.CaptureFixture[str]) -> None:
+    names = ["eth1", "lo"]
+    assert commands.say_unmatched(["eth1", "e*"], names) == 0
+    assert capsys.readouterr().err == ""
+    # A missing name fails, like `ip link show NAME`; a glob is a filter: noted only.
+    assert commands.say_unmatched(["eth1", "nope0"], names) == 1
+    assert capsys.readouterr().err == "nmstatectl: no interface matches nope0\n"
+    assert commands.say_unmatched(["nope*", "veth[0-9]"], names) == 0
+    assert capsys.readouterr().err == (
+        "nmstatectl: no interface matches nope*\nnmstatectl: no interface matches veth[0-9]\n"
+    )
 
 
 def test_the_client_imports_neither_the_daemon_nor_yaml() -> None:
