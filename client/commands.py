@@ -143,12 +143,17 @@ def apply(api: Nmstate, args: argparse.Namespace, texts: list[tuple[str, str]]) 
     progress = Progress(sys.stderr.isatty())
     follower = api.follow_jobs(progress)
     for path, text in texts:
-        job = api.manager("Apply", "sa{sv}", text, options, changes=True)
-        progress.path = job
-        say_what_it_waits_for(api, job)
-        view = follower.wait(job, SETTLED_STATES)
-        if view.state in FINAL_STATES and view.state != "succeeded":
-            raise error_from_job(view.state, *view.error)
+        try:
+            job = api.manager("Apply", "sa{sv}", text, options, changes=True)
+            progress.path = job
+            say_what_it_waits_for(api, job)
+            view = follower.wait(job, SETTLED_STATES)
+            if view.state in FINAL_STATES and view.state != "succeeded":
+                raise error_from_job(view.state, *view.error)
+        except ClientError as err:
+            if len(texts) == 1:
+                raise
+            raise ClientError(f"{path}: {err}", err.code) from None  # which of the files
         if args.dry_run:
             print_diff(json.loads(api.get(job, JOB, "Diff")))
         elif not args.quiet:

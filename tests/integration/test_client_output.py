@@ -96,3 +96,14 @@ def test_show_names_what_matched_nothing(shared_daemon: Sandbox) -> None:
 
     found = ctl("show", "eth*", "lo")
     assert (found.returncode, found.stderr) == (0, "")
+
+
+def test_an_error_among_several_files_names_its_file(nmstatectl: Ctl, tmp_path: Any) -> None:
+    good, bad = tmp_path / "good.yml", tmp_path / "bad.yml"
+    good.write_text((EXAMPLES / "eth1-static.yml").read_text())
+    bad.write_text("interfaces:\n- name: eth2\n  mtu: 0\n")
+    result = nmstatectl("apply", str(good), str(bad))
+    assert result.returncode == 65, result.stderr
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith(f"nmstatectl: error: {bad}: interfaces[0].mtu"), error
+    assert f"# applied {good}" in result.stderr
