@@ -57,3 +57,12 @@ def profiles(box: Sandbox) -> dict[str, str]:
         iface = box.nmcli("-g", "connection.interface-name", "connection", "show", name).stdout
         result[name] = iface.strip()
     return result
+
+
+def static_nic_state(name: str, address: str, prefix: int = 24) -> str:
+    """A NIC up with one static IPv4 address and IPv6 off, as YAML."""
+    return (
+        f"interfaces:\n- name: {name}\n  type: ethernet\n  state: up\n  ipv4:\n"
+        f"    enabled: true\n    dhcp: false\n    address:\n    - ip: {address}\n"
+        f"      prefix-length: {prefix}\n  ipv6:\n    enabled: false\n"
+    )

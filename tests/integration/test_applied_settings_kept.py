@@ -4,7 +4,7 @@ have changed: once, then again after an apply touched that device alone."""
 from __future__ import annotations
 
 from tests.bus_monitor import BusMessage, bus_messages
-from tests.helpers import Ctl
+from tests.helpers import Ctl, static_nic_state
 from tests.jobs import NEW, OLD, eth1_state
 
 ASKED = (
@@ -22,7 +22,7 @@ def test_show_asks_for_applied_settings_once_per_change(nmstatectl: Ctl) -> None
     box = nmstatectl.box
     for address in (OLD, NEW):  # eth1 and eth2 active, one of them changed twice
         assert nmstatectl("apply", "-", stdin=eth1_state(address)).returncode == 0
-    assert nmstatectl("apply", "-", stdin=ETH2).returncode == 0
+    assert nmstatectl("apply", "-", stdin=static_nic_state("eth2", "198.51.100.7")).returncode == 0
     assert nmstatectl("show").returncode == 0  # whatever was not kept yet is now
 
     with bus_messages(box, ASKED) as again:
@@ -35,19 +35,3 @@ def test_show_asks_for_applied_settings_once_per_change(nmstatectl: Ctl) -> None
         assert nmstatectl("show", "--json").returncode == 0
     eth1 = box.nmcli("-g", "GENERAL.DBUS-PATH", "device", "show", "eth1").stdout.strip()
     assert set(asked_for(after_change)) == {eth1}
-
-
-ETH2 = """\
-interfaces:
-- name: eth2
-  type: ethernet
-  state: up
-  ipv4:
-    enabled: true
-    dhcp: false
-    address:
-    - ip: 198.51.100.7
-      prefix-length: 24
-  ipv6:
-    enabled: false
-"""

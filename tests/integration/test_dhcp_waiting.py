@@ -29,7 +29,7 @@ import pytest
 from sandbox import Sandbox
 from tests.bus import call
 from tests.events import nm_checkpoints
-from tests.helpers import Ctl
+from tests.helpers import Ctl, static_nic_state
 from tests.subscriber import Subscriber
 
 NIC = "eth2"
@@ -54,20 +54,7 @@ interfaces:
     enabled: false
 """
 
-STATIC = f"""\
-interfaces:
-- name: {NIC}
-  type: ethernet
-  state: up
-  ipv4:
-    enabled: true
-    dhcp: false
-    address:
-    - ip: 198.51.100.7
-      prefix-length: 24
-  ipv6:
-    enabled: false
-"""
+STATIC = static_nic_state(NIC, "198.51.100.7")
 
 
 def shown(nmstatectl: Ctl) -> dict[str, Any]:
