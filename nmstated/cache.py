@@ -128,13 +128,6 @@ def route_identity(route: Route) -> RouteIdentity:
     )
 
 
-def _route_oifs(route: Route) -> set[int]:
-    found = {hop.oif for hop in route.multipath if hop.oif is not None}
-    if route.oif is not None:
-        found.add(route.oif)
-    return found
-
-
 _REMOVED_LINKS_KEPT = 4096
 
 
@@ -228,7 +221,7 @@ class KernelCache:
         others: set[int] = set()
         for identity in sorted(self._via.get(index, ()), key=repr):
             route = self._routes[identity]
-            elsewhere = _route_oifs(route) - {index}
+            elsewhere = route.links - {index}
             if route.multipath and elsewhere:
                 others |= elsewhere
                 continue
@@ -281,7 +274,7 @@ class KernelCache:
             route = self._routes[identity]
             if route.family != AF_INET:
                 continue
-            oifs = _route_oifs(route)
+            oifs = route.links
             if not oifs:
                 return ALL_STALE
             links |= oifs
@@ -321,7 +314,7 @@ class KernelCache:
         identity = route_identity(route)
         old = self._routes.get(identity)
         if old is None:
-            oifs = _route_oifs(route)
+            oifs = route.links
             if oifs and oifs <= self._removed:
                 return ()  # it went with its link, and so did our copy
             # Nothing with this identity: fine if the slot is empty too;
@@ -335,11 +328,11 @@ class KernelCache:
     def stale_around(self, route: Route) -> StaleRoutes:
         """What to re-read when an event about *route* could not be placed:
         the routes through its links and those of the routes sharing its slot."""
-        links = set(_route_oifs(route))
+        links = set(route.links)
         if not links:
             return ALL_STALE
         for identity in self._slots.get(route_slot(route), ()):
-            oifs = _route_oifs(self._routes[identity])
+            oifs = self._routes[identity].links
             if not oifs:
                 return ALL_STALE
             links |= oifs
@@ -357,7 +350,7 @@ class KernelCache:
         self._slots.setdefault(route_slot(route), set()).add(identity)
         if old is None and route.multipath:  # multipath or not: part of the identity
             self._multipath_slots[route_slot(route)] += 1
-        for oif in _route_oifs(route):  # part of the identity: cannot change
+        for oif in route.links:  # part of the identity: cannot change
             self._via.setdefault(oif, set()).add(identity)
         if route.source is not None:
             self._preferring.setdefault(route.source, set()).add(identity)
@@ -374,7 +367,7 @@ class KernelCache:
             self._multipath_slots[slot] -= 1
             if self._multipath_slots[slot] <= 0:
                 del self._multipath_slots[slot]
-        for oif in _route_oifs(route):
+        for oif in route.links:
             through = self._via.get(oif)
             if through is not None:
                 through.discard(identity)

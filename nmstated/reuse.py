@@ -59,7 +59,7 @@ class RoutesView:
             if (
                 found is None
                 or found[0] is not route
-                or (renamed and not renamed.isdisjoint(_links_of(route)))
+                or (renamed and not renamed.isdisjoint(route.links))
             ):
                 found = (route, to_nmstate.route_entries(route, links))
             kept[id(route)] = found
@@ -70,10 +70,6 @@ class RoutesView:
         self._names = link_names
         self._key = key
         return self._value
-
-
-def _links_of(route: Route) -> set[int | None]:
-    return {route.oif, *(hop.oif for hop in route.multipath)}
 
 
 class RoutesJson:

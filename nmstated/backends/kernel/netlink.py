@@ -180,6 +180,14 @@ class Route:
     flags: int = 0
     src: str | None = None
 
+    @property
+    def links(self) -> set[int]:
+        """Indexes of the links it goes through: its output, or its next hops'."""
+        found = {hop.oif for hop in self.multipath if hop.oif is not None}
+        if self.oif is not None:
+            found.add(self.oif)
+        return found
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:

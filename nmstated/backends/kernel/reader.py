@@ -85,11 +85,7 @@ async def dump_routes_via(ipr: Any, index: int) -> list[Route]:
     request["attrs"] = [("RTA_OIF", index)]
     answer = await ipr.nlm_request(request, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP)
     routes = [route_from_msg(msg) async for msg in answer]
-    return [route for route in routes if _goes_through(route, index)]
-
-
-def _goes_through(route: Route, index: int) -> bool:
-    return route.oif == index or any(hop.oif == index for hop in route.multipath)
+    return [route for route in routes if index in route.links]
 
 
 async def read_snapshot(netns: str | None = None) -> Snapshot:
